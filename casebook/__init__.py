@@ -1,0 +1,20 @@
+"""casebook: the case and referral log of a Community Safety Partnership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, database engine and command line."""
+    app = Flask(__name__, instance_relative_config=True)
+    from casebook import settings
+    from casebook.cli import casebook_group
+    from casebook.database import init_engine
+
+    settings.configure(app, test_config)
+    init_engine(app)
+    app.cli.add_command(casebook_group)
+    return app

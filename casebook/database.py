@@ -1,0 +1,67 @@
+"""The application's database: the engine, migrations and the default data `init` loads."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from sqlalchemy.engine import Connection, Engine
+
+from events.db import make_engine, writing
+from events.tables import schemes
+from projections.catalogue import install_figures
+from projections.definitions import default_figures
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def init_engine(app: Flask) -> None:
+    """Create the app's engine from its DATABASE_URL (a SQLite file in the instance folder)."""
+    url = app.config.get("DATABASE_URL") or (
+        f"sqlite:///{Path(app.instance_path) / 'casebook.sqlite3'}"
+    )
+    app.config["DATABASE_URL"] = url
+    if url.startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.extensions["casebook.engine"] = make_engine(url)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["casebook.engine"]  # type: ignore[no-any-return]
+
+
+def migrate(engine_: Engine) -> None:
+    """Bring the schema up to the newest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with writing(engine_) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def load_default_schemes(connection: Connection) -> int:
+    """Add the default schemes that are missing; returns how many were added."""
+    text = resources.files("events").joinpath("schemes.toml").read_text("utf-8")
+    existing = set(connection.execute(sa.select(schemes.c.scheme_id)).scalars())
+    added = [
+        {"scheme_id": s["id"], "name": s["name"], "lead": s["lead"], "priority": s["priority"]}
+        for s in tomllib.loads(text)["scheme"]
+        if s["id"] not in existing
+    ]
+    if added:
+        connection.execute(sa.insert(schemes), added)
+    return len(added)
+
+
+def load_defaults(engine_: Engine) -> tuple[int, bool]:
+    """Load the default schemes and figure definitions; (schemes added, figures changed)."""
+    with writing(engine_) as connection:
+        added = load_default_schemes(connection)
+        changed = install_figures(connection, default_figures())
+    return added, changed

@@ -1,0 +1,51 @@
+"""Settings: defaults here, overridden by CASEBOOK_* environment variables, then by test config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "SMALL_NUMBER_THRESHOLD": 5,
+}
+
+_FROM_ENVIRONMENT = {
+    "CASEBOOK_DATABASE_URL": ("DATABASE_URL", str),
+    "CASEBOOK_SECRET_KEY": ("SECRET_KEY", str),
+    "CASEBOOK_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes")),
+    "CASEBOOK_SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: int(float(v) * 3600)),
+    "CASEBOOK_MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(float(v) * 1024 * 1024)),
+    "CASEBOOK_SMALL_NUMBER_THRESHOLD": ("SMALL_NUMBER_THRESHOLD", int),
+}
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply defaults, then the environment, then `test_config`."""
+    app.config.update(DEFAULTS)
+    for variable, (key, convert) in _FROM_ENVIRONMENT.items():
+        if variable in os.environ:
+            app.config[key] = convert(os.environ[variable])
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key generated on first run and kept in the instance folder, never in the repo."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

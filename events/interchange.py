@@ -1,0 +1,143 @@
+"""The interchange format (JSON Lines): read an event line into a validated `NewEvent`.
+
+The web form, the API and the import all turn their input into this shape and call `parse_event`,
+so a rule about a field is written once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+
+from events.model import NewEvent
+from events.quarters import parse_occurred_at, utc_now
+from events.types import EVENT_TYPES
+
+CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
+SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_FIELDS = {"id", "type", "scheme", "case", "occurred_at", "recorded_by", "data", "version"}
+#: Keys an export adds; accepted on import and ignored (the system sets them).
+_EXPORT_ONLY = {"recorded_at", "position"}
+#: A clock a few minutes out must not refuse a real event; a date next week is a typing slip.
+FUTURE_ALLOWANCE = timedelta(days=1)
+
+
+class InvalidEvent(ValueError):
+    """An event that does not fit its schema: `errors` maps each field at fault to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items()))
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {"data.field": [message, ...]}."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "data": list(messages)}
+    return {prefix or "data": [str(messages)]}
+
+
+def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
+    """Validate one event in the interchange shape and return it as a `NewEvent`."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(line, dict):
+        raise InvalidEvent({"line": ["An event must be a JSON object."]})
+    for key in sorted(set(line) - _FIELDS - _EXPORT_ONLY):
+        errors[key] = ["Unknown field."]
+
+    event_id = _event_id(line.get("id"), errors)
+    type_name = line.get("type")
+    event_type = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if type_name is None:
+        errors["type"] = ["Missing data for required field."]
+    elif event_type is None:
+        errors["type"] = [f"Unknown event type {type_name!r}."]
+
+    scheme = line.get("scheme")
+    if scheme is None:
+        errors["scheme"] = ["Missing data for required field."]
+    elif not isinstance(scheme, str) or not SCHEME_ID.match(scheme):
+        errors["scheme"] = ["Not a valid scheme id (lower-case letters, digits and hyphens)."]
+
+    occurred_at = None
+    raw_time = line.get("occurred_at")
+    if raw_time is None:
+        errors["occurred_at"] = ["Missing data for required field."]
+    elif not isinstance(raw_time, str):
+        errors["occurred_at"] = ["Not a valid date or time."]
+    else:
+        try:
+            occurred_at = parse_occurred_at(raw_time)
+        except ValueError:
+            errors["occurred_at"] = ["Not a valid date or time: use 2024-06-30 or ISO 8601."]
+        else:
+            if occurred_at > utc_now() + FUTURE_ALLOWANCE:
+                errors["occurred_at"] = ["Cannot be in the future."]
+
+    recorded_by = line.get("recorded_by")
+    if recorded_by is not None and (
+        not isinstance(recorded_by, str) or not 0 < len(recorded_by) <= 128
+    ):
+        errors["recorded_by"] = ["Not a valid user name."]
+
+    data: dict[str, Any] = {}
+    raw_data = line.get("data", {})
+    if not isinstance(raw_data, dict):
+        errors["data"] = ["Not a valid object."]
+    elif event_type is not None:
+        version = line.get("version", event_type.version)
+        if not isinstance(version, int) or isinstance(version, bool) or not (
+            1 <= version <= event_type.version
+        ):
+            errors["version"] = [f"Must be a version from 1 to {event_type.version}."]
+        else:
+            try:
+                data = event_type.schema().load(event_type.upcast(raw_data, version))
+            except ValidationError as error:
+                errors.update(flatten_errors(error.messages, "data"))
+
+    case_ref = line.get("case")
+    if event_type is not None:
+        if case_ref is not None:
+            if not event_type.case_allowed:
+                errors["case"] = [f"A {event_type.name} event does not belong to a case."]
+            elif not isinstance(case_ref, str) or not CASE_REF.match(case_ref):
+                errors["case"] = ["Not a valid case reference (like ASB-2024-0031)."]
+        elif event_type.case_required(data):
+            errors["case"] = [f"A {event_type.name} event needs a case reference."]
+
+    if errors:
+        raise InvalidEvent(errors)
+    assert event_type is not None and occurred_at is not None and isinstance(scheme, str)
+    return NewEvent(
+        event_id=event_id,
+        type=event_type.name,
+        scheme=scheme,
+        case_ref=case_ref,
+        occurred_at=occurred_at,
+        recorded_by=recorded_by if recorded_by is not None else default_recorded_by,
+        data=data,
+        recorded_by_given=recorded_by is not None,
+    )
+
+
+def _event_id(raw: Any, errors: dict[str, list[str]]) -> str:
+    if raw is None:
+        return str(uuid.uuid4())
+    try:
+        if not isinstance(raw, str):
+            raise ValueError
+        return str(uuid.UUID(raw))
+    except ValueError:
+        errors["id"] = ["Not a valid UUID."]
+        return ""

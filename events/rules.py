@@ -1,0 +1,111 @@
+"""The rules of spec §3 as pure decisions over what is already known about a case or event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from events.model import NewEvent
+from events.types import VOIDED
+
+
+class RuleBroken(ValueError):
+    """An event that is well formed but not allowed given what has happened: names the field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """What the rules need to know of one earlier event in a case."""
+
+    event_id: str
+    type: str
+    notice: str | None
+    occurred_at: datetime
+    voided: bool
+
+
+@dataclass(frozen=True)
+class VoidTarget:
+    """What the rules need to know of the event a void points at."""
+
+    event_id: str
+    type: str
+    scheme: str
+    voided: bool
+
+
+_NOTICE_NEEDS = {
+    "cpn": ("cpw", "A Community Protection Notice needs an earlier Community Protection Warning "
+            "(CPW) in the same case that has not been voided. Log the CPW first."),
+    "cpn-fpn": ("cpn", "A fixed penalty for a CPN breach needs an earlier Community Protection "
+                "Notice (CPN) in the same case that has not been voided. Log the CPN first."),
+}
+
+
+def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
+    """The scheme must exist and not be retired (`known` maps scheme id to "retired")."""
+    if event.scheme not in known:
+        raise RuleBroken("scheme", f"There is no scheme {event.scheme!r}.")
+    if known[event.scheme]:
+        raise RuleBroken("scheme", f"The scheme {event.scheme!r} is retired: nothing new is logged to it.")
+
+
+def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry]) -> None:
+    """The rules that depend on the case's earlier events."""
+    if event.case_ref is None:
+        return
+    if case_scheme is not None and case_scheme != event.scheme:
+        raise RuleBroken(
+            "case",
+            f"Case {event.case_ref} belongs to the scheme {case_scheme!r}, not {event.scheme!r}.",
+        )
+    standing = [entry for entry in history if not entry.voided]
+    if event.type == "notice.issued" and event.data.get("notice") in _NOTICE_NEEDS:
+        needed, message = _NOTICE_NEEDS[event.data["notice"]]
+        if not any(
+            e.type == "notice.issued" and e.notice == needed and e.occurred_at <= event.occurred_at
+            for e in standing
+        ):
+            raise RuleBroken("data.notice", message)
+    if event.type == "threshold.decided":
+        applications = [
+            e for e in standing
+            if e.type == "application.received" and e.occurred_at <= event.occurred_at
+        ]
+        decisions = [e for e in standing if e.type == "threshold.decided"]
+        if not applications:
+            raise RuleBroken(
+                "case",
+                "A threshold decision needs an earlier ASB Case Review application in the same "
+                "case. Log the application first.",
+            )
+        if len(decisions) >= len(applications):
+            raise RuleBroken(
+                "case",
+                "Every application in this case already has a threshold decision: there is one "
+                "decision per application. Void the wrong decision first to correct it.",
+            )
+
+
+def check_void(event: NewEvent, target: VoidTarget | None) -> None:
+    """A void must point at an existing event of the same scheme, not voided, not itself a void."""
+    if event.type != VOIDED:
+        return
+    target_id = event.data["target"]
+    if target is None:
+        raise RuleBroken("data.target", f"There is no event {target_id}.")
+    if target.type == VOIDED:
+        raise RuleBroken("data.target", "A void cannot be voided: record the right event instead.")
+    if target.voided:
+        raise RuleBroken("data.target", f"The event {target_id} is already voided.")
+    if target.scheme != event.scheme:
+        raise RuleBroken(
+            "scheme",
+            f"The event {target_id} belongs to the scheme {target.scheme!r}: void it there.",
+        )

@@ -1,0 +1,208 @@
+"""One marshmallow schema per event type: the single definition of its data fields.
+
+The web form, the JSON API and the file import all read these schemas. Field metadata carries
+what a form needs (`label`, `hint`, plain-English `choices`); validators carry the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from events.quarters import BadPeriod, Quarter
+
+SOURCES = {
+    "police": "Police",
+    "self": "Self-referral",
+    "housing": "Housing provider",
+    "health": "Health",
+    "social-care": "Social care",
+    "school": "School",
+    "council": "Council",
+    "other": "Other",
+}
+RISKS = {"standard": "Standard", "medium": "Medium", "high": "High"}
+GENDERS = {"female": "Female", "male": "Male", "other": "Other"}
+AGE_BANDS = {
+    "under-16": "Under 16",
+    "16-17": "16 to 17",
+    "18-24": "18 to 24",
+    "25-34": "25 to 34",
+    "35-49": "35 to 49",
+    "50-64": "50 to 64",
+    "65-plus": "65 and over",
+}
+NOTICES = {
+    "warning-letter": "Warning letter",
+    "cpw": "Community Protection Warning (CPW)",
+    "cpn": "Community Protection Notice (CPN)",
+    "cpn-fpn": "Fixed Penalty Notice for a CPN breach",
+    "pspo-fpn": "Fixed Penalty Notice under a PSPO",
+    "dispersal": "Dispersal order",
+    "other": "Other notice",
+}
+APPLICANTS = {"victim": "The victim", "on-behalf": "Someone on the victim's behalf"}
+PANELS = {
+    "case-review": "ASB Case Review panel",
+    "channel": "Channel panel",
+    "marac": "MARAC",
+    "soc-group": "Serious and Organised Crime Group",
+    "young-persons": "Young Person's Group",
+    "vulnerable-persons": "Vulnerable persons meeting",
+    "other": "Other meeting",
+}
+ENGAGEMENTS = {
+    "outreach": "Outreach",
+    "school": "School session",
+    "community-event": "Community event",
+    "training": "Training",
+    "patrol": "Patrol",
+}
+
+#: Notices that must belong to a case (spec §3).
+NOTICES_NEEDING_A_CASE = frozenset({"cpw", "cpn", "cpn-fpn"})
+
+_TEXT_LIMIT = 500
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _choice(choices: dict[str, str], label: str, *, required: bool, hint: str = "") -> fields.Field:
+    return fields.String(
+        required=required,
+        validate=validate.OneOf(list(choices)),
+        metadata={"label": label, "choices": choices, "hint": hint},
+    )
+
+
+def _text(label: str, *, required: bool, hint: str = "", personal: bool = False) -> fields.Field:
+    checks = [validate.Length(min=1, max=_TEXT_LIMIT)]
+    return fields.String(
+        required=required,
+        validate=checks,
+        metadata={"label": label, "hint": hint, "personal": personal},
+    )
+
+
+def _count(label: str, *, required: bool, hint: str = "") -> fields.Field:
+    return fields.Integer(
+        required=required,
+        strict=True,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"label": label, "hint": hint},
+    )
+
+
+class EventData(Schema):
+    """Base for event data: unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ReferralReceived(EventData):
+    subject = _text(
+        "Subject reference",
+        required=False,
+        hint="A pseudonymous reference for the person, never their name",
+        personal=True,
+    )
+    source = _choice(SOURCES, "Referred by", required=False)
+    risk = _choice(RISKS, "Risk level", required=False)
+    gender = _choice(GENDERS, "Gender", required=False)
+    age_band = _choice(AGE_BANDS, "Age band", required=False)
+    category = _text("Category", required=False, hint="For example neighbour, family")
+
+
+class NoticeIssued(EventData):
+    notice = _choice(NOTICES, "Notice", required=True)
+
+
+class ApplicationReceived(EventData):
+    applicant = _choice(APPLICANTS, "Applicant", required=False)
+
+
+class ThresholdDecided(EventData):
+    met = fields.Boolean(
+        required=True,
+        truthy={True},
+        falsy={False},
+        metadata={"label": "Threshold met", "choices": {"true": "Yes", "false": "No"}},
+    )
+
+
+class PanelHeld(EventData):
+    panel = _choice(PANELS, "Panel", required=True)
+    cases = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=False,
+        validate=validate.Length(max=200),
+        metadata={"label": "Cases discussed", "hint": "Case references, one per line"},
+    )
+    recommendations = _count("Recommendations made", required=False)
+
+
+class CaseClosed(EventData):
+    outcome = _text("Outcome", required=False, personal=True)
+
+
+class NoData(EventData):
+    """Types with no data fields."""
+
+
+class ProgrammeDelivered(EventData):
+    run = _text("Course run", required=True, hint="For example 'Tonbridge, spring 2025'")
+    attendees = _count("Attendees", required=True)
+    location = _text("Location", required=False)
+
+
+class EngagementRecorded(EventData):
+    kind = _choice(ENGAGEMENTS, "Kind of engagement", required=True)
+    people = _count("People engaged", required=True)
+    location = _text("Location", required=False)
+
+
+class IncidentReported(EventData):
+    category = _text("Category", required=True, hint="For example flytipping")
+    location = _text("Location", required=True)
+
+
+class DeploymentMade(EventData):
+    asset = _text("Asset", required=True, hint="For example camera 3")
+    location = _text("Location", required=True)
+
+
+class MemberChanged(EventData):
+    member = _text("Member", required=True, hint="The business or site")
+
+
+class ReturnSubmitted(EventData):
+    indicator = _text("Indicator", required=True, hint="For example people-supported")
+    quarter = fields.String(
+        required=True,
+        metadata={"label": "Quarter reported on", "hint": "For example 2024/25 Q3"},
+    )
+    value = _count("Value", required=True)
+
+    @validates("quarter")
+    def _quarter_is_financial(self, value: str, **_: Any) -> None:
+        try:
+            Quarter.parse(value)
+        except BadPeriod as error:
+            raise ValidationError(str(error)) from error
+
+
+class EventVoided(EventData):
+    target = fields.String(
+        required=True,
+        validate=validate.Regexp(_UUID, flags=re.IGNORECASE, error="Not a valid event id."),
+        metadata={"label": "Event voided", "hint": "The id of the event"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Regexp(r"\S", error="Give a reason."),
+        metadata={"label": "Reason", "personal": True},
+    )
+
+

@@ -1,0 +1,88 @@
+"""The store's tables: the append-only event log and the small indexes the store keeps beside it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; SQLite, which has no time zones, gets naive UTC text."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: casebook stores aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("position", Position, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("type", sa.String(64), nullable=False, index=True),
+    sa.Column("version", sa.SmallInteger, nullable=False),
+    sa.Column("scheme", sa.String(64), nullable=False),
+    sa.Column("case_ref", sa.String(64)),
+    sa.Column("stream_version", sa.Integer),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("period", sa.Integer, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(128), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
+    sa.Index("ix_events_scheme_period", "scheme", "period"),
+    sa.Index("ix_events_local_date", "local_date"),
+)
+
+#: One row per voided event: the primary key makes voiding the same event twice impossible.
+event_voids = sa.Table(
+    "event_voids",
+    metadata,
+    sa.Column("target_id", sa.String(36), primary_key=True),
+    sa.Column("void_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+#: Each case's scheme and version (its number of events): the optimistic concurrency check.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_ref", sa.String(64), primary_key=True),
+    sa.Column("scheme", sa.String(64), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("last_occurred_at", UTCDateTime, nullable=False),
+    sa.Column("last_type", sa.String(64), nullable=False),
+)
+
+schemes = sa.Table(
+    "schemes",
+    metadata,
+    sa.Column("scheme_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("lead", sa.String(200), nullable=False),
+    sa.Column("priority", sa.String(200), nullable=False),
+    sa.Column("retired_at", UTCDateTime),
+)

@@ -1,0 +1,1 @@
+"""What it adds up to: read models, the figure engine and summaries (no Flask here)."""

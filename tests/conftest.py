@@ -1,0 +1,142 @@
+"""Shared fixtures: every storage test runs on a SQLite file and on the PostgreSQL server.
+
+Each test gets a database of its own, copied from a template migrated once per run; the
+PostgreSQL databases are created and dropped here. PostgreSQL being unreachable fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import Engine
+
+from casebook import create_app
+from casebook.database import load_defaults, migrate
+from events.db import make_engine
+from projections.rebuild import rebuild
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CASEBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _admin_engine() -> Engine:
+    return sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _with_database(url: str, name: str) -> str:
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _prepare(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        load_defaults(engine)
+        rebuild(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database is copied from."""
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL is required for the tests and is not reachable at "
+                    f"{POSTGRES_ADMIN_URL}: {error}")
+    name = f"casebook_tmpl_{RUN_ID}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    _prepare(_with_database(POSTGRES_ADMIN_URL, name))
+    yield name
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test's database is copied from."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _prepare(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database kind under test: "sqlite" or "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A fresh, migrated database with the default schemes and figures, for this test only."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "casebook.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("postgres_template")
+    name = f"casebook_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    try:
+        yield _with_database(POSTGRES_ADMIN_URL, name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+    })
+    app.instance_path = str(tmp_path / "instance")
+    yield app
+    app.extensions["casebook.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Run the quick tests first; the browser journeys and long properties last."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
+                                 item.get_closest_marker("slow") is not None))

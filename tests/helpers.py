@@ -1,0 +1,84 @@
+"""Helpers that let tests speak at the domain's level: `log(engine, referral(scheme="davss"))`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from events.db import reading, writing
+from events.interchange import parse_event
+from events.model import StoredEvent
+from events.store import AppendReport, append, import_lines
+from events.quarters import FinancialYear, parse_quarter_label
+from projections.rebuild import project
+from projections.summary import build_summary
+
+
+def event(type_: str, scheme: str, occurred_at: str, case: str | None = None,
+          event_id: str | None = None, **data: Any) -> dict[str, Any]:
+    """One event in the interchange format."""
+    line: dict[str, Any] = {
+        "id": event_id or str(uuid.uuid4()),
+        "type": type_,
+        "scheme": scheme,
+        "occurred_at": occurred_at,
+        "data": data,
+    }
+    if case is not None:
+        line["case"] = case
+    return line
+
+
+def referral(scheme: str = "davss", occurred_at: str = "2024-05-03", case: str | None = None,
+             **data: Any) -> dict[str, Any]:
+    return event("referral.received", scheme, occurred_at,
+                 case or f"R-{uuid.uuid4().hex[:8]}", **data)
+
+
+def notice(kind: str, case: str | None = None, occurred_at: str = "2024-05-03",
+           scheme: str = "asb-casework") -> dict[str, Any]:
+    return event("notice.issued", scheme, occurred_at, case, notice=kind)
+
+
+def void(target: dict[str, Any] | StoredEvent, reason: str = "Logged in error",
+         occurred_at: str = "2024-06-01") -> dict[str, Any]:
+    target_id = target.event_id if isinstance(target, StoredEvent) else target["id"]
+    scheme = target.scheme if isinstance(target, StoredEvent) else target["scheme"]
+    return event("event.voided", scheme, occurred_at, target=target_id, reason=reason)
+
+
+def log(engine: Engine, *lines: dict[str, Any], user: str = "tester",
+        expected_versions: dict[str, int] | None = None) -> list[StoredEvent]:
+    """Append events through the store's interactive path; raises if any is refused."""
+    events = [parse_event(line, default_recorded_by=user) for line in lines]
+    with writing(engine) as connection:
+        report = append(connection, events, project=project, expected_versions=expected_versions)
+    return report.stored
+
+
+def import_jsonl(engine: Engine, lines: Sequence[dict[str, Any] | str],
+                 user: str = "importer") -> AppendReport:
+    """Import lines as `casebook import` does: all or nothing."""
+    texts = [line if isinstance(line, str) else json.dumps(line) for line in lines]
+    with engine.connect() as connection:
+        transaction = connection.execution_options(casebook_write=True).begin()
+        report = import_lines(connection, texts, default_recorded_by=user, project=project)
+        if report.errors:
+            transaction.rollback()
+        else:
+            transaction.commit()
+    return report
+
+
+def summary(engine: Engine, year: str = "2024/25", quarter: str | None = None) -> dict[str, Any]:
+    with reading(engine) as connection:
+        return build_summary(connection, FinancialYear.parse(year),
+                             parse_quarter_label(quarter) if quarter else None)
+
+
+def value(engine: Engine, figure: str, year: str = "2024/25", quarter: str | None = None) -> Any:
+    return summary(engine, year, quarter)["figures"][figure]["value"]
