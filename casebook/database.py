@@ -33,7 +33,8 @@ def init_engine(app: Flask) -> None:
 
 def engine() -> Engine:
     """The current app's engine."""
-    return current_app.extensions["casebook.engine"]  # type: ignore[no-any-return]
+    engine_: Engine = current_app.extensions["casebook.engine"]
+    return engine_
 
 
 def migrate(engine_: Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "SMALL_NUMBER_THRESHOLD": 5,
 }
 
-_FROM_ENVIRONMENT = {
+_FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CASEBOOK_DATABASE_URL": ("DATABASE_URL", str),
     "CASEBOOK_SECRET_KEY": ("SECRET_KEY", str),
-    "CASEBOOK_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes")),
+    "CASEBOOK_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true")),
     "CASEBOOK_SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: int(float(v) * 3600)),
     "CASEBOOK_MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(float(v) * 1024 * 1024)),
     "CASEBOOK_SMALL_NUMBER_THRESHOLD": ("SMALL_NUMBER_THRESHOLD", int),

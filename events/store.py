@@ -116,7 +116,8 @@ def import_lines(
         if not text.strip():
             continue
         try:
-            chunk.append((number, parse_event(json.loads(text), default_recorded_by=default_recorded_by)))
+            line = json.loads(text)
+            chunk.append((number, parse_event(line, default_recorded_by=default_recorded_by)))
         except json.JSONDecodeError as error:
             report.errors.append(LineError(number, "line", f"Not valid JSON ({error.msg})."))
         except InvalidEvent as error:
@@ -155,7 +156,8 @@ def get_event(connection: Connection, event_id: str) -> StoredEvent | None:
 
 def last_position(connection: Connection) -> int:
     """The position of the newest event, 0 for an empty log."""
-    return connection.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0))).scalar_one()
+    newest = sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0))
+    return int(connection.execute(newest).scalar_one())
 
 
 class _Batch:
@@ -200,7 +202,9 @@ class _Batch:
                         report.duplicates.append(event.event_id)
                         continue
                     raise rules.RuleBroken(
-                        "id", f"An event with id {event.event_id} is already stored with different content."
+                        "id",
+                        f"An event with id {event.event_id} is already stored with different "
+                        "content.",
                     )
                 rules.check_scheme(event, self.schemes)
                 if event.type == VOIDED:
@@ -240,7 +244,7 @@ class _Batch:
                 report.stored.extend(stored)
 
     def _write(self, accepted: list[tuple[NewEvent, int | None]]) -> list[StoredEvent]:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "event_id": e.event_id,
                 "type": e.type,
@@ -302,7 +306,8 @@ class _Batch:
         if not latest:
             return
         existing = self._case_versions(list(latest))
-        new_rows, updates = [], []
+        new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for case_ref, (event, version) in latest.items():
             if case_ref in existing:
                 updates.append({"ref": case_ref, "v": version, "at": event.occurred_at})
@@ -334,7 +339,8 @@ class _Batch:
     def _known_events(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for part in _chunks(sorted(set(event_ids))):
-            for row in self.connection.execute(sa.select(events).where(events.c.event_id.in_(part))):
+            query = sa.select(events).where(events.c.event_id.in_(part))
+            for row in self.connection.execute(query):
                 stored = stored_from_row(row)
                 found[stored.event_id] = {
                     "type": stored.type,

@@ -103,8 +103,16 @@ def _add_with_breakdown(changes: Changes, figure: Figure, event: StoredEvent, am
     changes.totals[(figure.id, "q", event.period, "", "")] += amount
     for name in figure.breakdown:
         value = event.data.get(name)
-        key = NOT_RECORDED if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        changes.totals[(figure.id, "q", event.period, name, key)] += amount
+        changes.totals[(figure.id, "q", event.period, name, breakdown_key(value))] += amount
+
+
+def breakdown_key(value: Any) -> str:
+    """The key a data value is counted under in a breakdown."""
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _distinct(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> None:
@@ -209,7 +217,8 @@ class Projector:
             )
             for row in connection.execute(query):
                 old[(row.figure_id, row.kind, row.period, row.member)] = row.n
-        upserts, deletes = [], []
+        upserts: list[dict[str, Any]] = []
+        deletes: list[dict[str, Any]] = []
         for key, dn in touched:
             before = old.get(key, 0)
             after = before + dn
@@ -217,8 +226,9 @@ class Projector:
                 changes.totals[(key[0], key[1], key[2], "", "")] += 1
             elif after <= 0 < before:
                 changes.totals[(key[0], key[1], key[2], "", "")] -= 1
-            row = {"figure_id": key[0], "kind": key[1], "period": key[2], "member": key[3], "n": after}
-            (upserts if after > 0 else deletes).append(row)
+            entry = {"figure_id": key[0], "kind": key[1], "period": key[2], "member": key[3],
+                     "n": after}
+            (upserts if after > 0 else deletes).append(entry)
         _upsert_set(connection, table, ["figure_id", "kind", "period", "member"], "n", upserts)
         if deletes:
             connection.execute(
@@ -228,7 +238,10 @@ class Projector:
                     table.c.period == sa.bindparam("p"),
                     table.c.member == sa.bindparam("m"),
                 ),
-                [{"f": r["figure_id"], "k": r["kind"], "p": r["period"], "m": r["member"]} for r in deletes],
+                [
+                    {"f": r["figure_id"], "k": r["kind"], "p": r["period"], "m": r["member"]}
+                    for r in deletes
+                ],
             )
 
     def _write_referrals(self, connection: Connection, changes: Changes) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from events.db import reading, writing
 from events.interchange import parse_event
 from events.model import StoredEvent
-from events.store import AppendReport, append, import_lines
 from events.quarters import FinancialYear, parse_quarter_label
+from events.store import AppendReport, append, import_lines
 from projections.rebuild import project
 from projections.summary import build_summary
 
