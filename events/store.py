@@ -112,7 +112,7 @@ def import_lines(
     chunk: list[tuple[int, NewEvent]] = []
     for number, text in enumerate(lines, start=1):
         if on_progress is not None:
-            on_progress(len(text.encode()) + 1)
+            on_progress(len(text.encode()))
         if not text.strip():
             continue
         try:

@@ -12,6 +12,8 @@ from projections.definitions import Figure, FigureIndex, figures_from_dicts
 from projections.tables import figure_definitions
 
 _cache: dict[str, FigureIndex] = {}
+#: Indexes by definitions hash: the append path knows the hash its generation was built from.
+_by_hash: dict[str, FigureIndex] = {}
 
 
 def install_figures(connection: Connection, figures: Sequence[Figure]) -> bool:
@@ -49,5 +51,13 @@ def load_figures(connection: Connection) -> FigureIndex:
     key = "\n".join(rows)
     if key not in _cache:
         _cache.clear()
-        _cache[key] = FigureIndex(figures_from_dicts(json.loads(body) for body in rows))
+        index = FigureIndex(figures_from_dicts(json.loads(body) for body in rows))
+        _cache[key] = index
+        _by_hash[index.hash] = index
     return _cache[key]
+
+
+def figures_by_hash(connection: Connection, definitions_hash: str) -> FigureIndex:
+    """The definitions with this hash: from memory when seen before, else from the database."""
+    index = _by_hash.get(definitions_hash)
+    return index if index is not None else load_figures(connection)

@@ -12,7 +12,7 @@ from events.db import lock_for_append, writing
 from events.model import StoredEvent
 from events.quarters import utc_now
 from events.store import last_position, read_events
-from projections.catalogue import load_figures
+from projections.catalogue import figures_by_hash, load_figures
 from projections.projector import Projector
 from projections.tables import current_generation, generation, projection_state
 
@@ -31,8 +31,8 @@ def project(connection: Connection, batch: Sequence[StoredEvent]) -> None:
     current = current_generation(connection)
     if current is None:
         raise ProjectionsMissing("The read models are missing: run `casebook init`.")
-    tables, _, _ = current
-    Projector(load_figures(connection), tables).apply(connection, batch)
+    tables, _, definitions_hash = current
+    Projector(figures_by_hash(connection, definitions_hash), tables).apply(connection, batch)
 
 
 def rebuild(
