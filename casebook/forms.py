@@ -1,0 +1,217 @@
+"""Event forms built from each event type's marshmallow schema, and form input read back into events.
+
+The schema is the only definition of an event's fields: this module reads its field classes,
+metadata (`label`, `hint`, `choices`) and validators to decide which GOV.UK component to show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import fields, validate
+
+from events.types import CasePolicy, EventType
+
+#: Up to this many choices are shown as radios; more become a select.
+RADIO_LIMIT = 7
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One data field of an event form: its input, label and choices."""
+
+    name: str
+    kind: str  # radios, select, boolean, number, text or lines
+    label: str
+    hint: str
+    required: bool
+    choices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def input_id(self) -> str:
+        return f"data-{self.name}"
+
+
+@dataclass(frozen=True)
+class EventForm:
+    """The whole form for one event type: case policy plus its data fields."""
+
+    event_type: EventType
+    fields: tuple[FormField, ...]
+
+    @property
+    def case_policy(self) -> str:
+        """"required", "optional", "by-notice" or "none", for the case reference input."""
+        return self.event_type.case.value
+
+    @property
+    def case_allowed(self) -> bool:
+        return self.event_type.case is not CasePolicy.NONE
+
+
+@dataclass
+class Submission:
+    """What the user typed (kept to show again) and the interchange event built from it."""
+
+    values: dict[str, str]
+    line: dict[str, Any]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def form_for(event_type: EventType) -> EventForm:
+    """The form fields of an event type, read from its schema."""
+    schema = event_type.schema()
+    built = [_form_field(name, schema_field) for name, schema_field in schema.fields.items()]
+    return EventForm(event_type, tuple(built))
+
+
+def _form_field(name: str, schema_field: fields.Field) -> FormField:
+    metadata = schema_field.metadata
+    label = str(metadata.get("label") or name.replace("_", " ").capitalize())
+    hint = str(metadata.get("hint") or "")
+    required = bool(schema_field.required)
+    if isinstance(schema_field, fields.Boolean):
+        choices = metadata.get("choices") or {"true": "Yes", "false": "No"}
+        return FormField(name, "boolean", label, hint, required, tuple(choices.items()))
+    if isinstance(schema_field, fields.Integer):
+        return FormField(name, "number", label, hint, required)
+    if isinstance(schema_field, fields.List):
+        return FormField(name, "lines", label, hint, required)
+    choices = _choices(schema_field, metadata)
+    if choices:
+        kind = "radios" if len(choices) <= RADIO_LIMIT else "select"
+        return FormField(name, kind, label, hint, required, choices)
+    return FormField(name, "text", label, hint, required)
+
+
+def _choices(schema_field: fields.Field, metadata: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    labelled: Mapping[str, str] = metadata.get("choices") or {}
+    allowed: list[str] = []
+    for validator in schema_field.validators:
+        if isinstance(validator, validate.OneOf):
+            allowed = [str(choice) for choice in validator.choices]
+    if not allowed:
+        allowed = list(labelled)
+    return tuple((value, str(labelled.get(value, value))) for value in allowed)
+
+
+def read_submission(
+    form: EventForm, scheme: str, values: Mapping[str, str], *, event_id: str | None = None
+) -> Submission:
+    """Turn posted form values into an interchange event, noting date errors found on the way."""
+    kept = {key: str(value) for key, value in values.items() if key != "csrf_token"}
+    line: dict[str, Any] = {"type": form.event_type.name, "scheme": scheme, "data": {}}
+    if event_id is not None:
+        line["id"] = event_id
+    errors: dict[str, list[str]] = {}
+
+    case_ref = kept.get("case", "").strip()
+    if form.case_allowed and case_ref:
+        line["case"] = case_ref
+
+    occurred, problem = _occurred_at(kept)
+    if problem:
+        errors["occurred_at"] = [problem]
+    else:
+        line["occurred_at"] = occurred
+
+    for form_field in form.fields:
+        raw = kept.get(form_field.input_id, "")
+        value = _field_value(form_field, raw)
+        if value is not None:
+            line["data"][form_field.name] = value
+    return Submission(kept, line, errors)
+
+
+def _field_value(form_field: FormField, raw: str) -> Any:
+    text = raw.strip()
+    if form_field.kind == "lines":
+        items = [part.strip() for part in raw.splitlines() if part.strip()]
+        return items or None
+    if not text:
+        return None
+    if form_field.kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    if form_field.kind == "number":
+        try:
+            return int(text.replace(",", ""))
+        except ValueError:
+            return text
+    return text
+
+
+def _occurred_at(values: Mapping[str, str]) -> tuple[str, str]:
+    """The occurrence date (and optional local time) as ISO text, or an error in GOV.UK words."""
+    parts = {name: values.get(f"occurred-{name}", "").strip() for name in ("day", "month", "year")}
+    missing = [name for name in ("day", "month", "year") if not parts[name]]
+    if len(missing) == 3:
+        return "", "Enter the date the event happened"
+    if missing:
+        return "", f"The date the event happened must include a {' and '.join(missing)}"
+    try:
+        day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        return "", "The date the event happened must be a real date"
+    if day.year < 1900:
+        return "", "The year must include 4 numbers"
+    time_text = values.get("occurred-time", "").strip()
+    if not time_text:
+        return day.isoformat(), ""
+    match = _TIME.match(time_text)
+    if not match:
+        return "", "Enter the time as hours and minutes, like 14:30"
+    return f"{day.isoformat()}T{int(match[1]):02d}:{match[2]}:00", ""
+
+
+def field_id(error_key: str) -> str:
+    """The id of the input an interchange error key (like `data.cases.0`) belongs to."""
+    if error_key == "occurred_at":
+        return "occurred-day"
+    if error_key.startswith("data."):
+        return "data-" + error_key.split(".")[1]
+    return error_key
+
+
+def friendly(form: EventForm, error_key: str, message: str) -> str:
+    """A schema message said the GOV.UK way, naming the field as the form labels it."""
+    labels = {f.input_id: f for f in form.fields}
+    form_field = labels.get(field_id(error_key))
+    if form_field is None:
+        if error_key == "case" and "needs a case reference" in message:
+            return "Enter the case reference: this event must belong to a case"
+        return message
+    label = form_field.label
+    lowered = label[0].lower() + label[1:]
+    if message.startswith("Missing data for required field") or message.startswith(
+        "Field may not be null"
+    ):
+        verb = "Enter" if form_field.kind in ("text", "number", "lines") else "Select"
+        return f"{verb} {lowered}"
+    if message.startswith("Must be one of"):
+        return f"Select {lowered} from the list"
+    if message.startswith("Not a valid integer"):
+        return f"{label} must be a whole number, like 12"
+    if message.startswith("Must be greater than or equal to"):
+        return f"{label} must be 0 or more (and at most 1,000,000)"
+    if message.startswith("Shorter than minimum length"):
+        return f"Enter {lowered}"
+    if message.startswith("Longer than maximum length"):
+        return f"{label} is too long"
+    return f"{label}: {message}"
+
+
+def submission_errors(form: EventForm, errors: Mapping[str, list[str]]) -> dict[str, str]:
+    """One message per input id, in the order the inputs appear on the page."""
+    by_input: dict[str, str] = {}
+    for key, messages in errors.items():
+        target = field_id(key)
+        if target not in by_input and messages:
+            by_input[target] = friendly(form, key, messages[0])
+    order = ["scheme", "case", "occurred-day", *(f.input_id for f in form.fields)]
+    ranked = sorted(by_input.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return dict(ranked)
