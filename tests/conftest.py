@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,37 @@ def database_url(
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def new_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """Makes further fresh databases of the backend under test (dropped when the test ends)."""
+    made: list[str] = []
+
+    def make() -> str:
+        if backend == "sqlite":
+            template: Path = request.getfixturevalue("sqlite_template")
+            path = tmp_path / f"extra-{uuid.uuid4().hex[:8]}.sqlite3"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}"
+        template_name: str = request.getfixturevalue("postgres_template")
+        name = f"casebook_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        admin = _admin_engine()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+        admin.dispose()
+        made.append(name)
+        return _with_database(POSTGRES_ADMIN_URL, name)
+
+    yield make
+    if made:
+        admin = _admin_engine()
+        with admin.connect() as connection:
+            for name in made:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
