@@ -1,0 +1,74 @@
+"""Which summaries are due: ended quarters (and years) with events and no stored summary yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from events.db import reading
+from events.quarters import FinancialYear, Quarter, local_date
+from projections.archive import CATCH_UP, StoredSummary, generate, period_key, stored_periods
+from projections.figures import Period
+from projections.rebuild import ProjectionsMissing
+from projections.tables import current_generation
+
+
+def last_ended_quarter(now: datetime) -> Quarter:
+    """The quarter that ended most recently at the moment `now` (Europe/London dates)."""
+    return Quarter.of(local_date(now)).previous()
+
+
+def quarters_with_events(connection: Connection) -> list[Quarter]:
+    """Every quarter in which some scheme has a (not voided) event, oldest first."""
+    current = current_generation(connection)
+    if current is None:
+        raise ProjectionsMissing("The read models are missing: run `casebook init`.")
+    activity = current[0].activity
+    rows = connection.execute(
+        sa.select(activity.c.period)
+        .group_by(activity.c.period)
+        .having(sa.func.sum(activity.c.n) > 0)
+        .order_by(activity.c.period)
+    ).scalars()
+    return [Quarter.from_index(index) for index in rows]
+
+
+def due_periods(connection: Connection, now: datetime) -> list[Period]:
+    """Ended quarters with events and no stored summary, each ended year after its Q4."""
+    ended = last_ended_quarter(now)
+    done = stored_periods(connection)
+    active = [q for q in quarters_with_events(connection) if q <= ended]
+    years = sorted({q.year for q in active if q.year.quarter(4) <= ended})
+    due: list[Period] = []
+    for quarter in active:
+        if period_key(quarter) not in done:
+            due.append(quarter)
+        if quarter.number == 4 and quarter.year in years:
+            years.remove(quarter.year)
+            if period_key(quarter.year) not in done:
+                due.append(quarter.year)
+    due.extend(year for year in years if period_key(year) not in done)
+    return due
+
+
+def run_due(engine: Engine, now: datetime, reason: str = CATCH_UP) -> list[StoredSummary]:
+    """Generate every due summary exactly once; returns those this call generated."""
+    with reading(engine) as connection:
+        due = due_periods(connection, now)
+    generated = []
+    for period in due:
+        stored = generate(engine, period, reason, only_if_missing=True)
+        if stored is not None:
+            generated.append(stored)
+    return generated
+
+
+def quarter_just_ended(now: datetime) -> list[Period]:
+    """What the quarterly job generates: the quarter just ended, and after Q4 its year too."""
+    ended = last_ended_quarter(now)
+    periods: list[Period] = [ended]
+    if ended.number == 4:
+        periods.append(FinancialYear(ended.start_year))
+    return periods
