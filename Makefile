@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench bench-full check services clean
+.PHONY: run test bench bench-full check services clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +12,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+GOVUK_FRONTEND := 6.3.0
+GOVUK_STAMP := casebook/static/govuk/.version-$(GOVUK_FRONTEND)
+
 ## run: start casebook on SQLite at http://127.0.0.1:5000 (first admin printed on first run)
-run: $(STAMP)
-	$(BIN)/casebook init
+run: $(STAMP) assets
 	$(BIN)/casebook serve
 
+## assets: GOV.UK Frontend $(GOVUK_FRONTEND), the version govuk-frontend-jinja 4.1 matches
+assets: $(GOVUK_STAMP)
+
+$(GOVUK_STAMP):
+	npm install --no-save --no-audit --no-fund --prefix .cache/npm govuk-frontend@$(GOVUK_FRONTEND)
+	rm -rf casebook/static/govuk
+	cp -R .cache/npm/node_modules/govuk-frontend/dist/govuk casebook/static/govuk
+	touch $(GOVUK_STAMP)
+
 ## test: every test, on SQLite and PostgreSQL, browser journeys included
-test: $(STAMP) services
+test: $(STAMP) services assets
 	$(BIN)/python -m pytest
 
 services:
@@ -30,4 +41,4 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .cache casebook/static/govuk

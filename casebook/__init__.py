@@ -8,13 +8,15 @@ from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app: settings, database engine and command line."""
+    """Build the Flask app: settings, database engine, command line and web pages."""
     app = Flask(__name__, instance_relative_config=True)
     from casebook import settings
     from casebook.cli import casebook_group
     from casebook.database import init_engine
+    from casebook.web import init_web
 
     settings.configure(app, test_config)
     init_engine(app)
     app.cli.add_command(casebook_group)
+    init_web(app)
     return app

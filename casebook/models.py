@@ -1,0 +1,150 @@
+"""The web app's own tables as typed ORM models: users, their schemes, API tokens, scheme history."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from casebook.database import engine
+from events.tables import UTCDateTime
+
+ROLES = ("admin", "officer", "partner", "viewer")
+
+
+def utc_now() -> datetime:
+    """The current time, aware and in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for the web app's tables, kept apart from the event store's metadata."""
+
+    metadata = sa.MetaData()
+
+
+class User(Base):
+    """Someone who signs in to casebook, with one role."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    schemes: Mapped[list[UserScheme]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        order_by="UserScheme.scheme_id",
+    )
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def scheme_ids(self) -> set[str]:
+        """The schemes assigned to this user (meaningful for partners)."""
+        return {s.scheme_id for s in self.schemes}
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of `password` with werkzeug's current default (scrypt)."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class UserScheme(Base):
+    """A scheme a partner may log and read in."""
+
+    __tablename__ = "user_schemes"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="schemes")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash_of(token: str) -> str:
+        """The stored form of a token."""
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def new_secret() -> str:
+        """A fresh random token, shown once and never stored."""
+        return "cb_" + secrets.token_urlsafe(32)
+
+
+class SchemeChange(Base):
+    """One change to a scheme, kept so that nothing about a scheme is overwritten silently."""
+
+    __tablename__ = "scheme_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    changed_by: Mapped[str] = mapped_column(sa.String(128))
+    field: Mapped[str] = mapped_column(sa.String(32))
+    old: Mapped[str | None] = mapped_column(sa.Text)
+    new: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def generate_password() -> str:
+    """A random password that is easy to read aloud and type: four groups of letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+@contextmanager
+def reading_session() -> Iterator[Session]:
+    """An ORM session for reads; objects stay usable after it closes."""
+    with Session(engine(), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def writing_session() -> Iterator[Session]:
+    """An ORM unit of work, committed on success; takes SQLite's write lock up front."""
+    bind = engine().execution_options(casebook_write=True)
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
