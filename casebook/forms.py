@@ -202,7 +202,7 @@ def friendly(form: EventForm, error_key: str, message: str) -> str:
         return f"Enter {lowered}"
     if message.startswith("Longer than maximum length"):
         return f"{label} is too long"
-    return f"{label}: {message}"
+    return message
 
 
 def submission_errors(form: EventForm, errors: Mapping[str, list[str]]) -> dict[str, str]:

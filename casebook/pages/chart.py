@@ -1,0 +1,44 @@
+"""Small server-rendered SVG bar charts: a figure's last eight quarters, readable without script."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+WIDTH = 240
+HEIGHT = 72
+_LABEL_SPACE = 14
+_GAP = 4
+
+
+def bar_chart(points: Sequence[tuple[str, float | None, str]], *, title: str, chart_id: str) -> str:
+    """An SVG bar per (quarter label, value, value as text); a missing value draws no bar."""
+    count = max(len(points), 1)
+    bar_width = (WIDTH - _GAP * (count - 1)) / count
+    top = max((value for _, value, _ in points if value is not None), default=0) or 1
+    plot = HEIGHT - _LABEL_SPACE
+    described = "; ".join(f"{label}: {text}" for label, _, text in points)
+    parts = [
+        f'<svg class="app-chart" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
+        f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(described)}</desc>',
+    ]
+    for i, (label, value, text) in enumerate(points):
+        x = i * (bar_width + _GAP)
+        height = 0.0 if value is None else max(plot * value / top, 1.0 if value else 0.0)
+        last = i == len(points) - 1
+        parts.append(
+            f'<rect x="{x:.1f}" y="{plot - height:.1f}" width="{bar_width:.1f}" '
+            f'height="{height:.1f}" fill="{"#1d70b8" if last else "#b1b4b6"}">'
+            f"<title>{escape(label)}: {escape(text)}</title></rect>"
+        )
+        if i % 4 == 0 or last:
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - 2}" font-size="10" fill="#505a5f">'
+                f"{escape(label)}</text>"
+            )
+    parts.append(f'<line x1="0" y1="{plot}" x2="{WIDTH}" y2="{plot}" stroke="#0b0c0c" />')
+    parts.append("</svg>")
+    return "".join(parts)

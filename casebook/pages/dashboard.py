@@ -1,0 +1,89 @@
+"""The dashboard: this year's figures by priority and scheme, and the events behind each figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from casebook.auth import can_read_events, roles_required
+from casebook.database import engine
+from casebook.pages import chart, describe, queries
+from casebook.pages.figures_view import build_dashboard, change, format_value, points
+from events.db import reading
+from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label, utc_now
+from projections.figures import FigureReader, Period, quarters_of
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+ALL_ROLES = ("admin", "officer", "partner", "viewer")
+#: How many years back the year selector offers.
+YEARS_OFFERED = 6
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"describe": describe, "format_value": format_value, "change": change,
+            "chart": chart.bar_chart, "points": points}
+
+
+def _today() -> Quarter:
+    return Quarter.of(local_date(utc_now()))
+
+
+def _chosen_period() -> tuple[FinancialYear, int | None]:
+    """The year and quarter asked for (404 for nonsense), defaulting to this financial year."""
+    try:
+        year = FinancialYear.parse(request.args["year"]) if request.args.get("year") else _today().year
+        quarter = parse_quarter_label(request.args["quarter"]) if request.args.get("quarter") else None
+    except BadPeriod:
+        abort(404)
+    return year, quarter
+
+
+@bp.route("")
+@roles_required(*ALL_ROLES)
+def index() -> Any:
+    """This year's figures per quarter and year to date, each against a year earlier."""
+    year, quarter = _chosen_period()
+    today = _today()
+    if quarter is not None:
+        up_to = year.quarter(quarter)
+    else:
+        up_to = today if today.year == year else year.quarter(4)
+    with reading(engine()) as connection:
+        board = build_dashboard(connection, year, up_to, today)
+        names = queries.scheme_names(connection)
+        as_of = FigureReader(connection).as_of()
+    years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
+    return render_template("dashboard/index.html", board=board, names=names, as_of=as_of,
+                           years=years, quarter=quarter, today=today)
+
+
+@bp.route("/figures/<figure_id>")
+@roles_required(*ALL_ROLES)
+def figure(figure_id: str) -> Any:
+    """The events behind one figure's value for a year or quarter (a count only for some)."""
+    year, quarter = _chosen_period()
+    period: Period = year if quarter is None else year.quarter(quarter)
+    with reading(engine()) as connection:
+        reader = FigureReader(connection)
+        found = [f for f in reader.figures if f.id == figure_id]
+        if not found:
+            abort(404)
+        chosen = found[0]
+        value = reader.values([period])[(chosen.id, period)].value
+        names = queries.scheme_names(connection)
+        listed = [
+            e for e in queries.period_events(
+                connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)]
+            )
+            if chosen.matches(e.event.data)
+        ]
+    detail = can_read_events(current_user, chosen.scheme) and current_user.role != "viewer"
+    return render_template(
+        "dashboard/figure.html", figure=chosen, period=period, year=year, quarter=quarter,
+        value=value, events=listed if detail else [], count=len(listed), detail=detail,
+        scheme_name=names.get(chosen.scheme, chosen.scheme),
+    )

@@ -1,0 +1,276 @@
+"""Reads for the staff pages: schemes, cases, timelines and filtered event lists (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from events.model import StoredEvent, stored_from_row
+from events.tables import cases, event_voids, events, schemes
+from events.types import VOIDED
+
+#: A scheme filter: None means every scheme, else only these.
+Schemes = set[str] | None
+_voids = event_voids.alias("voids")
+_CASE_COLUMNS = (cases.c.case_ref, cases.c.scheme, cases.c.version, cases.c.opened_on,
+                 cases.c.last_occurred_at)
+_void_events = events.alias("void_events")
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A scheme as the pages show it."""
+
+    scheme_id: str
+    name: str
+    lead: str
+    priority: str
+    retired: bool
+
+
+@dataclass(frozen=True)
+class Void:
+    """Why and by whom an event was voided."""
+
+    void_id: str
+    reason: str
+    voided_by: str | None
+    voided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ListedEvent:
+    """A stored event with its void, if it has been voided."""
+
+    event: StoredEvent
+    void: Void | None
+
+    @property
+    def voided(self) -> bool:
+        return self.void is not None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case's row in the store's case index."""
+
+    case_ref: str
+    scheme: str
+    version: int
+    opened_on: date
+    last_occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The event log's filters; empty ones do not filter."""
+
+    scheme: str = ""
+    type: str = ""
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    recorded_by: str = ""
+
+
+def all_schemes(connection: Connection) -> list[Scheme]:
+    """Every scheme, by name."""
+    return [
+        Scheme(row.scheme_id, row.name, row.lead, row.priority, row.retired_at is not None)
+        for row in connection.execute(sa.select(schemes).order_by(schemes.c.name))
+    ]
+
+
+def scheme_names(connection: Connection) -> dict[str, str]:
+    """Scheme id to name, for labels."""
+    return {s.scheme_id: s.name for s in all_schemes(connection)}
+
+
+def find_case(connection: Connection, case_ref: str) -> CaseSummary | None:
+    """The case with this exact reference, if there is one."""
+    row = connection.execute(
+        sa.select(*_CASE_COLUMNS).where(cases.c.case_ref == case_ref)
+    ).first()
+    return _case(row) if row is not None else None
+
+
+def case_version(connection: Connection, case_ref: str) -> int:
+    """The case's version (0 for a case not yet opened): the optimistic concurrency check."""
+    found = connection.execute(
+        sa.select(cases.c.version).where(cases.c.case_ref == case_ref)
+    ).scalar()
+    return int(found or 0)
+
+
+def search_cases(
+    connection: Connection, text: str, readable: Schemes, *, limit: int = 50
+) -> list[CaseSummary]:
+    """Cases whose reference is `text` or starts with it (any case), most recently active first."""
+    cleaned = text.strip()
+    query = sa.select(*_CASE_COLUMNS)
+    if cleaned:
+        escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            sa.or_(
+                cases.c.case_ref == cleaned,
+                sa.func.upper(cases.c.case_ref).like(escaped.upper() + "%", escape="\\"),
+            )
+        )
+    if readable is not None:
+        query = query.where(cases.c.scheme.in_(sorted(readable)))
+    query = query.order_by(
+        (cases.c.case_ref == cleaned).desc(), cases.c.last_occurred_at.desc(), cases.c.case_ref
+    ).limit(limit)
+    return [_case(row) for row in connection.execute(query)]
+
+
+def case_events(connection: Connection, case_ref: str) -> list[ListedEvent]:
+    """Every event of a case in the order stored, each with its void if voided."""
+    return _listed(connection, _with_voids().where(events.c.case_ref == case_ref)
+                   .order_by(events.c.position))
+
+
+def events_after_version(connection: Connection, case_ref: str, version: int) -> list[ListedEvent]:
+    """The case's events added after the version a user last saw."""
+    return _listed(
+        connection,
+        _with_voids()
+        .where(events.c.case_ref == case_ref, events.c.stream_version > version)
+        .order_by(events.c.position),
+    )
+
+
+def get_listed_event(connection: Connection, event_id: str) -> ListedEvent | None:
+    """One event with its void."""
+    found = _listed(connection, _with_voids().where(events.c.event_id == event_id))
+    return found[0] if found else None
+
+
+def filtered_events(
+    connection: Connection,
+    chosen: EventFilter,
+    readable: Schemes,
+    *,
+    before: int | None = None,
+    limit: int | None = None,
+) -> list[ListedEvent]:
+    """Events passing the filters, newest position first, from below `before` if given."""
+    query = _filtered(_with_voids(), chosen, readable).order_by(events.c.position.desc())
+    if before is not None:
+        query = query.where(events.c.position < before)
+    if limit is not None:
+        query = query.limit(limit)
+    return _listed(connection, query)
+
+
+def iter_filtered_events(
+    connection: Connection, chosen: EventFilter, readable: Schemes, *, batch_size: int = 2000
+) -> Iterator[ListedEvent]:
+    """Every event passing the filters in the order stored, read page by page by position."""
+    after = 0
+    while True:
+        page = _listed(
+            connection,
+            _filtered(_with_voids(), chosen, readable)
+            .where(events.c.position > after)
+            .order_by(events.c.position)
+            .limit(batch_size),
+        )
+        yield from page
+        if len(page) < batch_size:
+            return
+        after = page[-1].event.position
+
+
+def recorders(connection: Connection, readable: Schemes) -> list[str]:
+    """Everyone who has recorded an event the user may read, for the event log's filter."""
+    query = sa.select(events.c.recorded_by).distinct().order_by(events.c.recorded_by)
+    if readable is not None:
+        query = query.where(events.c.scheme.in_(sorted(readable)))
+    return list(connection.execute(query).scalars())
+
+
+def period_events(
+    connection: Connection, scheme: str, types: Sequence[str], periods: Sequence[int]
+) -> list[ListedEvent]:
+    """The not voided events of a scheme and types in the given quarters (by index), in order."""
+    query = (
+        _with_voids()
+        .where(
+            events.c.scheme == scheme,
+            events.c.period.in_(list(periods)),
+            events.c.type.in_(list(types)),
+            _voids.c.target_id.is_(None),
+        )
+        .order_by(events.c.position)
+    )
+    return _listed(connection, query)
+
+
+def _filtered(query: sa.Select[tuple[object, ...]], chosen: EventFilter,
+              readable: Schemes) -> sa.Select[tuple[object, ...]]:
+    if readable is not None:
+        query = query.where(events.c.scheme.in_(sorted(readable)))
+    if chosen.scheme:
+        query = query.where(events.c.scheme == chosen.scheme)
+    if chosen.type:
+        query = query.where(events.c.type == chosen.type)
+    if chosen.occurred_from is not None:
+        query = query.where(events.c.local_date >= chosen.occurred_from)
+    if chosen.occurred_to is not None:
+        query = query.where(events.c.local_date <= chosen.occurred_to)
+    if chosen.recorded_by:
+        query = query.where(events.c.recorded_by == chosen.recorded_by)
+    return query
+
+
+def _with_voids() -> sa.Select[tuple[object, ...]]:
+    return sa.select(
+        events,
+        _voids.c.void_id.label("void_id"),
+        _voids.c.reason.label("void_reason"),
+        _void_events.c.recorded_by.label("void_recorded_by"),
+        _void_events.c.recorded_at.label("void_recorded_at"),
+    ).select_from(
+        events.outerjoin(_voids, _voids.c.target_id == events.c.event_id).outerjoin(
+            _void_events, _void_events.c.event_id == _voids.c.void_id
+        )
+    )
+
+
+def _listed(connection: Connection, query: sa.Select[tuple[object, ...]]) -> list[ListedEvent]:
+    found = []
+    for row in connection.execute(query):
+        void = None
+        if row.void_id is not None:
+            void = Void(row.void_id, row.void_reason, row.void_recorded_by, row.void_recorded_at)
+        found.append(ListedEvent(stored_from_row(row), void))
+    return found
+
+
+def _case(row: Row[tuple[object, ...]]) -> CaseSummary:
+    mapping = row._mapping
+    return CaseSummary(
+        str(mapping["case_ref"]),
+        str(mapping["scheme"]),
+        int(mapping["version"]),  # type: ignore[call-overload]
+        mapping["opened_on"],  # type: ignore[arg-type]
+        mapping["last_occurred_at"],  # type: ignore[arg-type]
+    )
+
+
+def case_status(timeline: Sequence[ListedEvent]) -> str:
+    """"Closed" if the latest standing event of the case closed it, else "Open"."""
+    standing = [e for e in timeline if not e.voided and e.event.type != VOIDED]
+    if standing and max(standing, key=lambda e: (e.event.occurred_at, e.event.position)).event.type == "case.closed":
+        return "Closed"
+    return "Open"
+
+
+def data_json(event: StoredEvent) -> str:
+    """The event's data as compact JSON, for downloads."""
+    return json.dumps(event.data, sort_keys=True, ensure_ascii=False)
