@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup, ScriptInfo
 
 from casebook.database import engine, load_defaults, migrate
+from casebook.summaries_cli import scheduler_command, summaries_group
 from events.db import reading, writing
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
 from events.store import AppendReport, import_lines, read_events
@@ -20,6 +21,8 @@ from projections.render import summary_csv, summary_html
 from projections.summary import build_summary
 
 casebook_group = AppGroup("casebook", help="Manage the casebook database and its figures.")
+casebook_group.add_command(summaries_group)
+casebook_group.add_command(scheduler_command)
 
 #: How many refused lines an import prints before summarising the rest.
 SHOWN_ERRORS = 200

@@ -63,7 +63,8 @@ class StoredSummary:
 
     @property
     def document(self) -> dict[str, Any]:
-        return json.loads(self.document_text)  # type: ignore[no-any-return]
+        document: dict[str, Any] = json.loads(self.document_text)
+        return document
 
     @property
     def period(self) -> Period:

@@ -82,14 +82,12 @@ def report_html(document: dict[str, Any], particulars: dict[str, Any] | None = N
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f"<p class='meta'>Figures as recorded by {escape(local_time(document['as_of']))}",
     ]
+    meta = f"Figures as recorded by {local_time(document['as_of'])}"
     if particulars:
-        parts.append(
-            f"; version {particulars['version']}, generated "
-            f"{escape(local_time(particulars['generated_at']))} ({escape(particulars['reason'])})"
-        )
-    parts.append(".</p>")
+        meta += (f"; version {particulars['version']}, generated "
+                 f"{local_time(particulars['generated_at'])} ({particulars['reason']})")
+    parts.append(f"<p class='meta'>{escape(meta)}.</p>")
     if published:
         parts.append(
             f"<p class='banner'>Published edition: counts from 1 to {published['threshold'] - 1} "

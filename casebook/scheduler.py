@@ -1,0 +1,112 @@
+"""The scheduler process: quarterly summaries and partner-return reminders, never inside the web app."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import Engine
+
+from events.quarters import LONDON, utc_now
+from projections.archive import SCHEDULED, StoredSummary, generate
+from projections.due import last_ended_quarter, quarter_just_ended, run_due
+from projections.returns_due import record_reminder
+
+log = logging.getLogger("casebook.scheduler")
+
+QUARTERLY_JOB_ID = "casebook-quarterly-summaries"
+REMINDER_JOB_ID = "casebook-missing-returns"
+#: The job store's table, created by migration 0003.
+JOBS_TABLE = "apscheduler_jobs"
+
+
+class _Target:
+    """The engine the jobs use: set when the scheduler process starts, never at import."""
+
+    engine: Engine | None = None
+
+
+def quarterly_trigger() -> CronTrigger:
+    """02:00 London time on the first day of each quarter (1 April, 1 July, 1 October, 1 January)."""
+    return CronTrigger(month="1,4,7,10", day=1, hour=2, minute=0, timezone=LONDON)
+
+
+def reminder_trigger() -> CronTrigger:
+    """09:00 London time on the seventh day of each quarter: returns are due by then."""
+    return CronTrigger(month="1,4,7,10", day=7, hour=9, minute=0, timezone=LONDON)
+
+
+def _engine() -> Engine:
+    if _Target.engine is None:
+        raise RuntimeError("the scheduler's jobs run only inside `casebook scheduler`")
+    return _Target.engine
+
+
+def generate_quarter_just_ended(engine: Engine, now: datetime) -> list[StoredSummary]:
+    """The quarter just ended (and after Q4 its year), each only if not stored already."""
+    generated = []
+    for period in quarter_just_ended(now):
+        stored = generate(engine, period, SCHEDULED, only_if_missing=True)
+        if stored is not None:
+            generated.append(stored)
+    return generated
+
+
+def quarterly_summaries_job() -> None:
+    """The scheduled job: store the summaries of the quarter that has just ended."""
+    for stored in generate_quarter_just_ended(_engine(), utc_now()):
+        log.info("generated %s version %s (id %s)", stored.title, stored.version, stored.id)
+
+
+def missing_returns_job() -> None:
+    """The scheduled job: record and log the partner returns still missing."""
+    quarter = last_ended_quarter(utc_now())
+    missing, recorded = record_reminder(_engine(), quarter)
+    if recorded:
+        for entry in missing:
+            log.warning("return missing for %s: %s (%s)", quarter, entry["label"],
+                        entry["scheme_name"])
+
+
+def build_scheduler(engine: Engine) -> BlockingScheduler:
+    """A blocking scheduler whose jobs persist in the application database."""
+    scheduler = BlockingScheduler(
+        timezone=LONDON,
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        # A missed run (the process was down) runs once when it is back: generation is
+        # idempotent, and the start-up catch-up covers anything older.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    scheduler.add_job(quarterly_summaries_job, quarterly_trigger(), id=QUARTERLY_JOB_ID,
+                      name="Quarterly summaries", replace_existing=True)
+    scheduler.add_job(missing_returns_job, reminder_trigger(), id=REMINDER_JOB_ID,
+                      name="Missing partner returns", replace_existing=True)
+    return scheduler
+
+
+def run_scheduler(engine: Engine, say: Callable[[str], Any] = print) -> None:
+    """Catch up on every due summary, then run the jobs until stopped (SIGTERM or Ctrl-C)."""
+    _Target.engine = engine
+    generated = run_due(engine, utc_now())
+    for stored in generated:
+        say(f"Caught up: {stored.title} (id {stored.id}, version {stored.version})")
+    say(f"Catch-up done: {len(generated)} summaries generated.")
+    scheduler = build_scheduler(engine)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    say("Scheduler running: quarterly summaries at 02:00 on 1 Apr, 1 Jul, 1 Oct, 1 Jan "
+        "(Europe/London).")
+    try:
+        scheduler.start()
+    finally:
+        _Target.engine = None
