@@ -1,0 +1,208 @@
+"""Run the benchmarks on SQLite and PostgreSQL: `python -m tests.bench [--full]`.
+
+Prints a results table and writes tests/bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from tests.bench import baseline, bench_store
+from tests.bench.databases import BACKENDS, durability, scratch
+from tests.bench.synth import synthetic_events
+
+RESULTS = Path(__file__).parent / "results"
+QUICK = {"sizes": [10_000, 100_000], "appends": 2_000, "web_requests": 400}
+FULL = {"sizes": [10_000, 100_000, 1_000_000], "appends": 5_000, "web_requests": 2_000}
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were taken on."""
+    cpu = "unknown"
+    memory_gb = 0.0
+    try:
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                cpu = text.split(":", 1)[1].strip()
+                break
+        for text in Path("/proc/meminfo").read_text().splitlines():
+            if text.startswith("MemTotal"):
+                memory_gb = round(int(text.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    import os
+
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": memory_gb,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _baseline(backend: str, size: int, appends: int, log: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    with scratch(backend, casebook=False) as db:
+        baseline.create_events_table(db)
+        rows = baseline.event_rows(list(islice(synthetic_events(appends), appends)), backend)
+        latencies = baseline.insert_one_per_transaction(db, rows)
+        result["insert_one_per_transaction"] = latencies.summary()
+    log(f"  baseline one per transaction: {latencies.rate:,.0f}/s")
+    with scratch(backend, casebook=False) as db:
+        baseline.create_events_table(db)
+        seconds = 0.0
+        lines = synthetic_events(size)
+        versions: Counter[str] = Counter()
+        while chunk := list(islice(lines, 10_000)):
+            rows = baseline.event_rows(chunk, backend, versions)
+            seconds += baseline.insert_batched(db, rows)
+        result["insert_batched"] = {"count": size, "rate": round(size / seconds, 1)}
+        log(f"  baseline batched insert: {size / seconds:,.0f}/s")
+        read_seconds, read = baseline.read_and_fold(db)
+        result["read_and_fold"] = {"count": read, "rate": round(read / read_seconds, 1)}
+        log(f"  baseline read and fold: {read / read_seconds:,.0f}/s")
+    return result
+
+
+def run_backend(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> dict[str, Any]:
+    """Every measurement on one kind of database."""
+    sizes: list[int] = plan["sizes"]
+    largest = sizes[-1]
+    log(f"{backend}:")
+    base = _baseline(backend, largest, plan["appends"], log)
+    result: dict[str, Any] = {"baseline": base, "import": {}, "rebuild": {}, "summary_ms": {},
+                              "summary_detail_ms": {}}
+
+    with scratch(backend) as db:
+        result["durability"] = durability(db.url)
+        lines = list(synthetic_events(plan["appends"]))
+        latencies = bench_store.interactive_append(db, lines)
+        result["append"] = latencies.summary()
+        log(f"  append: {latencies.rate:,.0f}/s p50 {latencies.percentile_ms(50):.2f} ms "
+            f"p99 {latencies.percentile_ms(99):.2f} ms")
+        result["command_startup_s"] = round(bench_store.startup(db).seconds, 3)
+
+    for size in sizes:
+        path = bench_store.write_file(folder, size)
+        with scratch(backend) as db:
+            run = bench_store.import_file(db, path)
+            if f"{size} written" not in run.stdout:
+                raise RuntimeError(f"import of {size} events said: {run.stdout}")
+            result["import"][str(size)] = {"seconds": round(run.seconds, 2),
+                                           "rate": round(size / run.seconds, 1),
+                                           "peak_rss_mb": round(run.peak_rss_mb, 1)}
+            log(f"  import {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
+            run = bench_store.rebuild_command(db)
+            result["rebuild"][str(size)] = {"seconds": round(run.seconds, 2),
+                                            "rate": round(size / run.seconds, 1),
+                                            "peak_rss_mb": round(run.peak_rss_mb, 1)}
+            log(f"  rebuild {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
+            summary = bench_store.summary_ms(db)
+            result["summary_detail_ms"][str(size)] = summary
+            result["summary_ms"][str(size)] = summary["year"]
+            log(f"  summary at {size:,}: year {summary['year']} ms, quarter {summary['quarter']} ms")
+
+    if plan.get("web_requests"):
+        from tests.bench import bench_web
+
+        result["web"] = bench_web.run(backend, plan["web_requests"], log)
+
+    result["ratios"] = {
+        "append": round(result["append"]["rate"] / base["insert_one_per_transaction"]["rate"], 3),
+        "import": round(result["import"][str(largest)]["rate"] / base["insert_batched"]["rate"], 3),
+        "rebuild": round(result["rebuild"][str(largest)]["rate"] / base["read_and_fold"]["rate"], 3),
+    }
+    return result
+
+
+def table(results: dict[str, Any], sizes: list[int]) -> str:
+    """The results as a Markdown table, one column per database."""
+    backends = [b for b in BACKENDS if b in results]
+    largest = str(sizes[-1])
+    rows: list[tuple[str, ...]] = []
+
+    def row(label: str, pick: Any) -> None:
+        cells = []
+        for b in backends:
+            try:
+                cells.append(pick(results[b]))
+            except (KeyError, TypeError):
+                cells.append("-")
+        rows.append((label, *cells))
+
+    row("baseline insert, 1 per transaction (events/s)",
+        lambda r: f"{r['baseline']['insert_one_per_transaction']['rate']:,.0f}")
+    row("casebook append, 1 per transaction (events/s)", lambda r: f"{r['append']['rate']:,.0f}")
+    row("  append p50 / p99 (ms)", lambda r: f"{r['append']['p50_ms']:.2f} / {r['append']['p99_ms']:.2f}")
+    row("  **ratio append** (target ≥ 0.5)", lambda r: f"**{r['ratios']['append']:.2f}**")
+    row(f"baseline insert, 1,000 per transaction, {int(largest):,} (events/s)",
+        lambda r: f"{r['baseline']['insert_batched']['rate']:,.0f}")
+    for size in sizes:
+        row(f"casebook import {size:,} (events/s)", lambda r, s=str(size): f"{r['import'][s]['rate']:,.0f}")
+    row("  **ratio import** (target ≥ 0.5)", lambda r: f"**{r['ratios']['import']:.2f}**")
+    for size in sizes:
+        row(f"  import {size:,} peak RSS (MB)", lambda r, s=str(size): f"{r['import'][s]['peak_rss_mb']:.0f}")
+    row(f"baseline read and fold, {int(largest):,} (events/s)",
+        lambda r: f"{r['baseline']['read_and_fold']['rate']:,.0f}")
+    for size in sizes:
+        row(f"casebook rebuild {size:,} (events/s)", lambda r, s=str(size): f"{r['rebuild'][s]['rate']:,.0f}")
+    row("  **ratio rebuild** (target ≥ 0.5)", lambda r: f"**{r['ratios']['rebuild']:.2f}**")
+    row("command start-up, included above (s)", lambda r: f"{r['command_startup_s']:.2f}")
+    for size in sizes:
+        row(f"summary at {size:,}: year / quarter (ms)",
+            lambda r, s=str(size): f"{r['summary_detail_ms'][s]['year']:.1f} / "
+                                   f"{r['summary_detail_ms'][s]['quarter']:.1f}")
+    row(f"  summary {int(largest):,} ÷ {sizes[0]:,} (target ≤ 2)",
+        lambda r: f"{r['summary_ms'][largest] / r['summary_ms'][str(sizes[0])]:.2f}")
+    row("web: log an event, 4 clients (requests/s)", lambda r: f"{r['web']['rate']:,.0f}")
+    row("  web p50 / p99 (ms)", lambda r: f"{r['web']['p50_ms']:.1f} / {r['web']['p99_ms']:.1f}")
+    row("durability", lambda r: ", ".join(f"{k}={v}" for k, v in r["durability"].items()))
+
+    lines = ["| measure | " + " | ".join(backends) + " |",
+             "| --- | " + " | ".join("---:" for _ in backends) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="up to 1,000,000 events")
+    parser.add_argument("--backend", choices=BACKENDS, action="append",
+                        help="only this database (repeatable; default both)")
+    parser.add_argument("--no-web", action="store_true", help="leave out the web measurement")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    plan = dict(FULL if args.full else QUICK)
+    if args.no_web:
+        plan["web_requests"] = 0
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="casebook-bench-files-") as folder:
+        for backend in args.backend or BACKENDS:
+            results[backend] = run_backend(backend, plan, Path(folder), log)
+    info = machine()
+    results["machine"] = (f"{info['nproc']} × {info['cpu']}, {info['memory_gb']} GB RAM, "
+                          f"Python {info['python']}")
+    results["machine_detail"] = info
+    results["plan"] = {"full": args.full, **plan}
+    results["taken_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(results, plan["sizes"]))
+    print(f"\n{results['machine']}; {results['seconds']} s; written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The limits casebook is compared with: the plain driver writing and reading the same rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from events.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS
+from events.interchange import parse_event
+from events.tables import events
+from events.types import EVENT_TYPES
+from tests.bench.databases import Scratch
+from tests.bench.measure import Latencies
+
+_COLUMNS = ("event_id", "type", "version", "scheme", "case_ref", "stream_version", "occurred_at",
+            "local_date", "period", "recorded_at", "recorded_by", "data")
+_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({{marks}})"
+
+
+def event_rows(
+    lines: Sequence[dict[str, Any]], backend: str, versions: Counter[str] | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows casebook would store for these lines, in the driver's own types.
+
+    `versions` carries each case's stream version from one chunk of lines to the next.
+    """
+    recorded_at = datetime.now(UTC)
+    versions = Counter() if versions is None else versions
+    rows = []
+    for line in lines:
+        event = parse_event(line, default_recorded_by="bench")
+        stream_version = None
+        if event.case_ref is not None:
+            versions[event.case_ref] += 1
+            stream_version = versions[event.case_ref]
+        occurred_at, local_date, at = event.occurred_at, event.local_date, recorded_at
+        if backend == "sqlite":
+            # SQLAlchemy's storage format for DATETIME and DATE on SQLite.
+            occurred_at = occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[assignment]
+            local_date = local_date.isoformat()  # type: ignore[assignment]
+            at = at.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[assignment]
+        rows.append((event.event_id, event.type, EVENT_TYPES[event.type].version, event.scheme,
+                     event.case_ref, stream_version, occurred_at, local_date, event.period.index,
+                     at, event.recorded_by, event.data_json))
+    return rows
+
+
+def create_events_table(db: Scratch) -> None:
+    """The casebook `events` table, with its indexes, in an otherwise empty database."""
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.begin() as connection:
+            events.create(connection)
+    finally:
+        engine.dispose()
+
+
+def _sqlite(db: Scratch) -> sqlite3.Connection:
+    connection = sqlite3.connect(str(db.path), isolation_level=None)
+    connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
+    return connection
+
+
+def insert_one_per_transaction(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
+    """Each row in its own committed transaction; the latency of each commit."""
+    latencies = Latencies()
+    if db.backend == "sqlite":
+        connection = _sqlite(db)
+        sql = _INSERT.format(marks=", ".join("?" * len(_COLUMNS)))
+        try:
+            for row in rows:
+                start = time.perf_counter()
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(sql, row)
+                connection.execute("COMMIT")
+                latencies.add(time.perf_counter() - start)
+        finally:
+            connection.close()
+        return latencies
+    sql = _INSERT.format(marks=", ".join(["%s"] * len(_COLUMNS)))
+    with psycopg.connect(db.libpq_dsn) as connection:
+        for row in rows:
+            start = time.perf_counter()
+            with connection.transaction():
+                connection.execute(sql, row)
+            latencies.add(time.perf_counter() - start)
+    return latencies
+
+
+def insert_batched(db: Scratch, rows: Sequence[tuple[Any, ...]], batch: int = 1000) -> float:
+    """Rows in transactions of `batch` (executemany); the seconds it took."""
+    start = time.perf_counter()
+    if db.backend == "sqlite":
+        connection = _sqlite(db)
+        sql = _INSERT.format(marks=", ".join("?" * len(_COLUMNS)))
+        try:
+            for i in range(0, len(rows), batch):
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(sql, rows[i : i + batch])
+                connection.execute("COMMIT")
+        finally:
+            connection.close()
+        return time.perf_counter() - start
+    sql = _INSERT.format(marks=", ".join(["%s"] * len(_COLUMNS)))
+    with psycopg.connect(db.libpq_dsn) as connection:
+        for i in range(0, len(rows), batch):
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(sql, rows[i : i + batch])
+    return time.perf_counter() - start
+
+
+def read_and_fold(db: Scratch) -> tuple[float, int]:
+    """Read every row in order, decode its data and count per type and quarter: (seconds, rows)."""
+    counts: Counter[tuple[str, int]] = Counter()
+    rows = 0
+    start = time.perf_counter()
+    sql = f"SELECT position, {', '.join(_COLUMNS)} FROM events ORDER BY position"
+    if db.backend == "sqlite":
+        connection = _sqlite(db)
+        try:
+            for row in connection.execute(sql):
+                json.loads(row[12])
+                counts[(row[2], row[9])] += 1
+                rows += 1
+        finally:
+            connection.close()
+    else:
+        with psycopg.connect(db.libpq_dsn) as connection, connection.transaction():
+            with connection.cursor(name="fold") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(sql)
+                for row in cursor:
+                    json.loads(row[12])
+                    counts[(row[2], row[9])] += 1
+                    rows += 1
+    return time.perf_counter() - start, rows
