@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -100,12 +101,17 @@ def run_scheduler(engine: Engine, say: Callable[[str], Any] = print) -> None:
     scheduler = build_scheduler(engine)
 
     def stop(_signum: int, _frame: Any) -> None:
+        if not scheduler.running:
+            raise SystemExit(0)
         scheduler.shutdown(wait=False)
+
+    def started(_event: SchedulerEvent) -> None:
+        say("Scheduler running: quarterly summaries at 02:00 on 1 Apr, 1 Jul, 1 Oct, 1 Jan "
+            "(Europe/London).")
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    say("Scheduler running: quarterly summaries at 02:00 on 1 Apr, 1 Jul, 1 Oct, 1 Jan "
-        "(Europe/London).")
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     try:
         scheduler.start()
     finally:
