@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from events.db import reading
 from events.quarters import FinancialYear, Quarter, local_date
 from projections.archive import CATCH_UP, StoredSummary, generate, period_key, stored_periods
-from projections.figures import Period
+from projections.figures import Period, last_quarter
 from projections.rebuild import ProjectionsMissing
 from projections.tables import current_generation
 
@@ -41,16 +41,9 @@ def due_periods(connection: Connection, now: datetime) -> list[Period]:
     done = stored_periods(connection)
     active = [q for q in quarters_with_events(connection) if q <= ended]
     years = sorted({q.year for q in active if q.year.quarter(4) <= ended})
-    due: list[Period] = []
-    for quarter in active:
-        if period_key(quarter) not in done:
-            due.append(quarter)
-        if quarter.number == 4 and quarter.year in years:
-            years.remove(quarter.year)
-            if period_key(quarter.year) not in done:
-                due.append(quarter.year)
-    due.extend(year for year in years if period_key(year) not in done)
-    return due
+    due: list[Period] = [p for p in [*active, *years] if period_key(p) not in done]
+    # In time order, each year straight after its fourth quarter.
+    return sorted(due, key=lambda p: (last_quarter(p).index, isinstance(p, FinancialYear)))
 
 
 def run_due(engine: Engine, now: datetime, reason: str = CATCH_UP) -> list[StoredSummary]:
