@@ -41,7 +41,8 @@ def due_periods(connection: Connection, now: datetime) -> list[Period]:
     done = stored_periods(connection)
     active = [q for q in quarters_with_events(connection) if q <= ended]
     years = sorted({q.year for q in active if q.year.quarter(4) <= ended})
-    due: list[Period] = [p for p in [*active, *years] if period_key(p) not in done]
+    candidates: list[Period] = [*active, *years]
+    due = [p for p in candidates if period_key(p) not in done]
     # In time order, each year straight after its fourth quarter.
     return sorted(due, key=lambda p: (last_quarter(p).index, isinstance(p, FinancialYear)))
 
