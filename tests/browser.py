@@ -1,0 +1,91 @@
+"""A live casebook served by waitress on a free port, and headless Chromium to drive it.
+
+Use as fixtures (`pytest_plugins` or a conftest import): `live_server` serves the test's `app`
+(so its database, per backend); `browser_page` is a Playwright page on Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from waitress.server import create_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).parent / "artefacts" / "screenshots"
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The base URL of the running app."""
+
+    url: str
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """Serve `app` with waitress in a background thread until the test ends."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="casebook-test")
+    port = server.effective_port  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}")
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, started once per test run."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"The browser tests need Chromium at {CHROMIUM} (apt-get install chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context and page for one test."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+class Screenshots:
+    """Saves a full-page screenshot per step as tests/artefacts/screenshots/<test>-<step>.png."""
+
+    def __init__(self, page: Page, test_name: str):
+        self.page = page
+        self.prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", test_name).strip("-")
+        self.saved: list[Path] = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, step: str) -> Path:
+        path = SCREENSHOTS / f"{self.prefix}-{len(self.saved) + 1:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.saved.append(path)
+        return path
+
+
+@pytest.fixture
+def screenshot(browser_page: Page, request: pytest.FixtureRequest) -> Screenshots:
+    """`screenshot("step")` saves the current page under the test's name."""
+    return Screenshots(browser_page, request.node.name)
