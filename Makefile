@@ -17,7 +17,7 @@ GOVUK_STAMP := casebook/static/govuk/.version-$(GOVUK_FRONTEND)
 
 ## run: start casebook on SQLite at http://127.0.0.1:5000 (first admin printed on first run)
 run: $(STAMP) assets
-	$(BIN)/casebook serve
+	BIN=$(BIN) scripts/run.sh
 
 ## assets: GOV.UK Frontend $(GOVUK_FRONTEND), the version govuk-frontend-jinja 4.1 matches
 assets: $(GOVUK_STAMP)

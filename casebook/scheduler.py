@@ -12,6 +12,7 @@ from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from events.quarters import LONDON, utc_now
@@ -23,6 +24,10 @@ log = logging.getLogger("casebook.scheduler")
 
 QUARTERLY_JOB_ID = "casebook-quarterly-summaries"
 REMINDER_JOB_ID = "casebook-missing-returns"
+CATCH_UP_JOB_ID = "casebook-catch-up"
+#: How often the scheduler looks for ended quarters that gained their first events (an import
+#: of old records, or demo data written after start) and still lack a summary.
+CATCH_UP_MINUTES = 15
 #: The job store's table, created by migration 0003.
 JOBS_TABLE = "apscheduler_jobs"
 
@@ -75,6 +80,12 @@ def missing_returns_job() -> None:
                         entry["scheme_name"])
 
 
+def catch_up_job() -> None:
+    """The periodic job: generate any summary that is due and missing."""
+    for stored in run_due(_engine(), utc_now()):
+        log.info("caught up %s version %s (id %s)", stored.title, stored.version, stored.id)
+
+
 def build_scheduler(engine: Engine) -> BlockingScheduler:
     """A blocking scheduler whose jobs persist in the application database."""
     scheduler = BlockingScheduler(
@@ -88,6 +99,9 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
                       name="Quarterly summaries", replace_existing=True)
     scheduler.add_job(missing_returns_job, reminder_trigger(), id=REMINDER_JOB_ID,
                       name="Missing partner returns", replace_existing=True)
+    scheduler.add_job(catch_up_job, IntervalTrigger(minutes=CATCH_UP_MINUTES, timezone=LONDON),
+                      id=CATCH_UP_JOB_ID, name="Catch up on due summaries",
+                      replace_existing=True)
     return scheduler
 
 

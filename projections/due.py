@@ -8,16 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import reading
-from events.quarters import FinancialYear, Quarter, local_date
+from events.quarters import LONDON, FinancialYear, Quarter
 from projections.archive import CATCH_UP, StoredSummary, generate, period_key, stored_periods
 from projections.figures import Period, last_quarter
 from projections.rebuild import ProjectionsMissing
 from projections.tables import current_generation
 
+#: A quarter counts as ended, for summaries, from 02:00 London time on the next quarter's first
+#: day: the hour the scheduled job runs, so a catch-up never forestalls it.
+ENDED_AT_HOUR = 2
+
 
 def last_ended_quarter(now: datetime) -> Quarter:
-    """The quarter that ended most recently at the moment `now` (Europe/London dates)."""
-    return Quarter.of(local_date(now)).previous()
+    """The quarter that ended most recently at the moment `now` (Europe/London time)."""
+    local = now.astimezone(LONDON)
+    current = Quarter.of(local.date())
+    if local.date() == current.first_day and local.hour < ENDED_AT_HOUR:
+        return current.previous().previous()
+    return current.previous()
 
 
 def quarters_with_events(connection: Connection) -> list[Quarter]:

@@ -149,7 +149,8 @@ def test_the_year_is_due_after_its_fourth_quarter_and_quarters_without_events_ar
     log(engine, referral(occurred_at="2024-05-03"), referral(occurred_at="2025-03-03"))
     with reading(engine) as connection:
         in_march = due_periods(connection, datetime(2025, 3, 31, 22, 0, tzinfo=UTC))
-        # 31 March 23:30 UTC is already 1 April in London (BST): Q4 has ended.
-        in_april = due_periods(connection, datetime(2025, 3, 31, 23, 30, tzinfo=UTC))
-    assert in_march == [Q1]
-    assert in_april == [Q1, Quarter(2024, 4), FinancialYear(2024)]
+        # 1 April 01:59 in London (BST) is before the scheduled run; 02:00 is when Q4 is due.
+        before_the_job = due_periods(connection, datetime(2025, 4, 1, 0, 59, tzinfo=UTC))
+        at_the_job = due_periods(connection, datetime(2025, 4, 1, 1, 0, tzinfo=UTC))
+    assert in_march == before_the_job == [Q1]
+    assert at_the_job == [Q1, Quarter(2024, 4), FinancialYear(2024)]
