@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from casebook.forms import form_for
-from events.quarters import LONDON
 from events.model import StoredEvent
+from events.quarters import LONDON
 from events.types import EVENT_TYPES
 
 

@@ -69,7 +69,7 @@ def index() -> Any:
         people = queries.recorders(connection, readable)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
-    arguments = {k: v for k, v in request.args.items() if k != "before" and v}
+    arguments: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
     next_url = (url_for("events.index", **arguments, before=page[-1].event.position)
                 if more else None)
     return render_template(

@@ -73,14 +73,13 @@ def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
         if not existing:
             group.schemes.append(scheme_group)
 
-        def value_of(period: Period) -> int | float | None:
-            return values[(figure.id, period)].value
-
-        def previous_of(quarter: Quarter) -> int | float | None:
-            return value_of(quarter) if figure.scheme in started[quarter] else None
-
         quarters = [
-            Cell(value_of(q), previous_of(q.year_earlier())) for q in year.quarters
+            Cell(
+                values[(figure.id, q)].value,
+                values[(figure.id, q.year_earlier())].value
+                if figure.scheme in started[q.year_earlier()] else None,
+            )
+            for q in year.quarters
         ]
         to_date = Cell(
             _to_date(figure, values, year, up_to, whole_year_so_far=up_to >= today),
@@ -88,7 +87,7 @@ def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
             if figure.scheme in started[up_to.year_earlier()] else None,
         )
         scheme_group.rows.append(
-            FigureRow(figure, quarters, to_date, [(q, value_of(q)) for q in trend])
+            FigureRow(figure, quarters, to_date, [(q, values[(figure.id, q)].value) for q in trend])
         )
     return Dashboard(year, up_to, list(priorities.values()))
 

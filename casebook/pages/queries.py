@@ -6,11 +6,13 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from events.model import StoredEvent, stored_from_row
+from events.subjects import open_text, subject_keys
 from events.tables import cases, event_voids, events, schemes
 from events.types import VOIDED
 
@@ -235,10 +237,11 @@ def _with_voids() -> sa.Select[tuple[object, ...]]:
         _voids.c.reason.label("void_reason"),
         _void_events.c.recorded_by.label("void_recorded_by"),
         _void_events.c.recorded_at.label("void_recorded_at"),
+        subject_keys.c.key.label("subject_key"),
     ).select_from(
         events.outerjoin(_voids, _voids.c.target_id == events.c.event_id).outerjoin(
             _void_events, _void_events.c.event_id == _voids.c.void_id
-        )
+        ).outerjoin(subject_keys, subject_keys.c.key_id == events.c.key_id)
     )
 
 
@@ -247,19 +250,17 @@ def _listed(connection: Connection, query: sa.Select[tuple[object, ...]]) -> lis
     for row in connection.execute(query):
         void = None
         if row.void_id is not None:
-            void = Void(row.void_id, row.void_reason, row.void_recorded_by, row.void_recorded_at)
+            # A void's reason is sealed with its target's key: the key joined to this row.
+            reason = open_text(row.void_reason, event_id=row.void_id, name="reason",
+                               key_id=row.key_id, row=row)
+            void = Void(row.void_id, reason, row.void_recorded_by, row.void_recorded_at)
         found.append(ListedEvent(stored_from_row(row), void))
     return found
 
 
-def _case(row: Row[tuple[object, ...]]) -> CaseSummary:
-    mapping = row._mapping
+def _case(row: Any) -> CaseSummary:
     return CaseSummary(
-        str(mapping["case_ref"]),
-        str(mapping["scheme"]),
-        int(mapping["version"]),  # type: ignore[call-overload]
-        mapping["opened_on"],  # type: ignore[arg-type]
-        mapping["last_occurred_at"],  # type: ignore[arg-type]
+        str(row.case_ref), str(row.scheme), int(row.version), row.opened_on, row.last_occurred_at
     )
 
 
