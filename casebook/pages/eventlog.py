@@ -66,7 +66,6 @@ def index() -> Any:
                                        limit=PAGE_SIZE + 1)
         schemes = [s for s in queries.all_schemes(connection)
                    if readable is None or s.scheme_id in readable]
-        people = queries.recorders(connection, readable)
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     arguments: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
@@ -74,7 +73,7 @@ def index() -> Any:
                 if more else None)
     return render_template(
         "events/index.html", page=page, chosen=chosen, errors=errors, args=request.args,
-        schemes=schemes, people=people, types=list(EVENT_TYPES.values()),
+        schemes=schemes, types=list(EVENT_TYPES.values()),
         names={s.scheme_id: s.name for s in schemes}, next_url=next_url,
         first_url=url_for("events.index", **arguments) if before else None,
         csv_url=url_for("events.download", **arguments),

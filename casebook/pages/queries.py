@@ -188,14 +188,6 @@ def iter_filtered_events(
         after = page[-1].event.position
 
 
-def recorders(connection: Connection, readable: Schemes) -> list[str]:
-    """Everyone who has recorded an event the user may read, for the event log's filter."""
-    query = sa.select(events.c.recorded_by).distinct().order_by(events.c.recorded_by)
-    if readable is not None:
-        query = query.where(events.c.scheme.in_(sorted(readable)))
-    return list(connection.execute(query).scalars())
-
-
 def period_events(
     connection: Connection, scheme: str, types: Sequence[str], periods: Sequence[int]
 ) -> list[ListedEvent]:
