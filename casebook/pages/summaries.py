@@ -1,0 +1,130 @@
+"""Stored summaries on the web: the list, each summary with its downloads and restatements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casebook.auth import can_read_events, roles_required
+from casebook.database import engine
+from casebook.summaries_cli import rendered
+from events.db import reading
+from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, utc_now
+from projections.archive import (
+    StoredSummary,
+    by_hand,
+    generate,
+    get_summary,
+    list_summaries,
+    previous_version,
+    versions_of,
+)
+from projections.due import last_ended_quarter
+from projections.figures import Period
+from projections.report import by_priority, change, format_value, local_time
+from projections.restatement import restatement
+from projections.returns_due import missing_returns
+
+bp = Blueprint("summaries", __name__, url_prefix="/summaries")
+
+ALL_ROLES = ("admin", "officer", "partner", "viewer")
+#: Download formats: file extension, media type.
+DOWNLOADS = {
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+VARIANTS = ("internal", "published")
+#: How many years back the "generate now" form offers.
+YEARS_OFFERED = 6
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"format_value": format_value, "change": change, "local_time": local_time,
+            "can_read_events": can_read_events}
+
+
+def _threshold() -> int:
+    return int(current_app.config.get("SMALL_NUMBER_THRESHOLD", 5))
+
+
+@bp.route("")
+@roles_required(*ALL_ROLES)
+def index() -> Any:
+    """Every stored summary, newest period first, with its versions."""
+    with reading(engine()) as connection:
+        stored = list_summaries(connection)
+    periods: dict[tuple[str, str], list[StoredSummary]] = {}
+    for summary in stored:
+        periods.setdefault((summary.year, summary.quarter), []).append(summary)
+    today = Quarter.of(local_date(utc_now()))
+    years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
+    return render_template("summaries/index.html", periods=periods, years=years,
+                           ended=last_ended_quarter(utc_now()))
+
+
+@bp.route("/generate", methods=["POST"])
+@roles_required("admin")
+def generate_now() -> Any:
+    """Store a new version of the chosen period's summary at once (administrators only)."""
+    try:
+        year = FinancialYear.parse(request.form.get("year", ""))
+        quarter = request.form.get("quarter", "")
+        period: Period = year if quarter == "year" else year.quarter(int(quarter.removeprefix("Q")))
+    except (BadPeriod, ValueError):
+        abort(400)
+    stored = generate(engine(), period, by_hand(current_user.username), only_if_missing=False)
+    assert stored is not None
+    return redirect(url_for("summaries.show", summary_id=stored.id), code=303)
+
+
+@bp.route("/<int:summary_id>")
+@roles_required(*ALL_ROLES)
+def show(summary_id: int) -> Any:
+    """One stored summary: its figures, downloads, versions and what it restated."""
+    with reading(engine()) as connection:
+        stored = get_summary(connection, summary_id)
+        if stored is None:
+            abort(404)
+        versions = versions_of(connection, stored.period)
+        restated = restatement(connection, stored, previous_version(connection, stored))
+    document = stored.document
+    return render_template(
+        "summaries/show.html", summary=stored, document=document,
+        groups=by_priority(document), versions=versions, restated=restated,
+        downloads=DOWNLOADS, variants=VARIANTS, threshold=_threshold(),
+    )
+
+
+@bp.route("/<int:summary_id>/<variant>.<fmt>")
+@roles_required(*ALL_ROLES)
+def download(summary_id: int, variant: str, fmt: str) -> Response:
+    """A stored summary as a file: printable HTML, CSV or a workbook, internal or published."""
+    if variant not in VARIANTS or fmt not in DOWNLOADS:
+        abort(404)
+    with reading(engine()) as connection:
+        stored = get_summary(connection, summary_id)
+    if stored is None:
+        abort(404)
+    body = rendered(stored, fmt, published=variant == "published", threshold=_threshold())
+    name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(body, content_type=DOWNLOADS[fmt], headers={
+        "Content-Disposition": f'{disposition}; filename="{name}.{fmt}"',
+        # The printable review is self-contained: its one inline style sheet and nothing else.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src data:; frame-ancestors 'none'",
+    })
+
+
+@bp.route("/returns")
+@roles_required(*ALL_ROLES)
+def returns() -> Any:
+    """The partner returns still missing for the last ended quarter."""
+    quarter = last_ended_quarter(utc_now())
+    with reading(engine()) as connection:
+        missing = missing_returns(connection, quarter)
+    return render_template("summaries/returns.html", quarter=quarter, missing=missing)
