@@ -78,9 +78,13 @@ class Screenshots:
         self.saved: list[Path] = []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, step: str) -> Path:
+    def __call__(self, step: str, selector: str | None = None) -> Path:
+        """Save the whole page, or only the element `selector` finds."""
         path = SCREENSHOTS / f"{self.prefix}-{len(self.saved) + 1:02d}-{step}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        if selector is None:
+            self.page.screenshot(path=str(path), full_page=True)
+        else:
+            self.page.locator(selector).first.screenshot(path=str(path))
         self.saved.append(path)
         return path
 

@@ -34,10 +34,12 @@ def bar_chart(points: Sequence[tuple[str, float | None, str]], *, title: str, ch
             f'height="{height:.1f}" fill="{"#1d70b8" if last else "#b1b4b6"}">'
             f"<title>{escape(label)}: {escape(text)}</title></rect>"
         )
-        if i % 4 == 0 or last:
+        if i == 0 or last:
+            # The last label ends at the right edge, so it is never cut off.
+            anchor = ('text-anchor="end" ', x + bar_width) if last and i else ("", x)
             parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - 2}" font-size="10" fill="#505a5f">'
-                f"{escape(label)}</text>"
+                f'<text {anchor[0]}x="{anchor[1]:.1f}" y="{HEIGHT - 2}" font-size="10" '
+                f'fill="#505a5f">{escape(label)}</text>'
             )
     parts.append(f'<line x1="0" y1="{plot}" x2="{WIDTH}" y2="{plot}" stroke="#0b0c0c" />')
     parts.append("</svg>")

@@ -76,6 +76,7 @@ def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboar
     page.get_by_role("button", name="Show figures").click()
     assert davss_referrals_to_date(page).startswith("2")
     screenshot("dashboard-after")
+    screenshot("dashboard-davss-figures", selector="#figure-davss\\.referrals")
     page.locator('[data-figure="davss.referrals"][data-period="year"]').first.click()
     expect(page.locator("#event-count")).to_contain_text("2 events behind this figure")
     screenshot("figure-events")
