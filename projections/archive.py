@@ -127,6 +127,10 @@ def generate(
     for _attempt in range(5):
         try:
             with writing(engine) as connection:
+                if connection.dialect.name == "postgresql":
+                    # One snapshot for the whole document: the position, as_of and every
+                    # figure then agree even while events are being appended.
+                    connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 return _store(connection, period, reason, only_if_missing=only_if_missing)
         except sa.exc.IntegrityError:
             if only_if_missing:

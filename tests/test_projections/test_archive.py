@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from events.db import reading, writing
+from events.db import make_engine, reading, writing
 from events.quarters import FinancialYear, Quarter
 from projections.archive import (
     SCHEDULED,
@@ -154,3 +155,33 @@ def test_the_year_is_due_after_its_fourth_quarter_and_quarters_without_events_ar
         at_the_job = due_periods(connection, datetime(2025, 4, 1, 1, 0, tzinfo=UTC))
     assert in_march == before_the_job == [Q1]
     assert at_the_job == [Q1, Quarter(2024, 4), FinancialYear(2024)]
+
+
+def test_racing_generators_store_one_automatic_summary_and_distinct_versions_by_hand(
+    engine: Engine, database_url: str
+) -> None:
+    log(engine, *[referral(occurred_at="2024-05-03") for _ in range(5)])
+    engines = [make_engine(database_url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    results: dict[str, list[object]] = {"auto": [], "hand": []}
+
+    def race(own: Engine, kind: str) -> None:
+        start.wait()
+        results[kind].append(generate(own, Q1, SCHEDULED if kind == "auto" else by_hand("a"),
+                                      only_if_missing=kind == "auto"))
+
+    try:
+        for kind in ("auto", "hand"):
+            threads = [threading.Thread(target=race, args=(own, kind)) for own in engines]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        for own in engines:
+            own.dispose()
+    assert len([r for r in results["auto"] if r is not None]) == 1
+    with reading(engine) as connection:
+        stored = list_summaries(connection)
+    assert sorted((s.version, s.reason) for s in stored) == [
+        (1, "scheduled"), (2, "by hand: a"), (3, "by hand: a"), (4, "by hand: a")]
