@@ -7,7 +7,7 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import event, log, notice, referral, value
+from tests.helpers import event, log, notice, referral, value, void
 from tests.test_casebook.conftest import SignedIn
 from tests.test_casebook.pages_helpers import error_summary_links, post_form, text_of
 
@@ -117,3 +117,18 @@ def test_a_viewer_sees_no_cases(client: FlaskClient, signed_in: SignedIn, engine
     log(engine, referral(case="DA-9"))
     assert client.get("/cases").status_code == 403
     assert client.get("/cases/DA-9").status_code == 403
+
+
+def test_personal_fields_and_void_reasons_are_shown_as_written_to_those_who_may_read_them(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    signed_in(client, "officer")
+    [stored] = log(engine, referral(case="DA-8", subject="SUBJ-77", category="family"))
+    log(engine, event("case.closed", "davss", "2024-06-01", case="DA-8", outcome="Rehoused"))
+    log(engine, void(stored, reason="Wrong subject reference"))
+    words = text_of(client.get("/cases/DA-8"))
+    assert "Subject reference SUBJ-77" in words
+    assert "Outcome Rehoused" in words
+    assert "Reason: Wrong subject reference" in words
+    event_log = client.get("/events/events.csv?scheme=davss").get_data(as_text=True)
+    assert "SUBJ-77" in event_log and "Wrong subject reference" in event_log
