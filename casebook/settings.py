@@ -18,6 +18,11 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SMALL_NUMBER_THRESHOLD": 5,
+    #: Years a closed case's personal data is kept (casebook retention run); per scheme below.
+    "RETENTION_YEARS": 6,
+    "RETENTION_BY_SCHEME": {},
+    #: The largest file `casebook import` reads.
+    "MAX_IMPORT_BYTES": 512 * 1024 * 1024,
 }
 
 _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -27,7 +32,16 @@ _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CASEBOOK_SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: int(float(v) * 3600)),
     "CASEBOOK_MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(float(v) * 1024 * 1024)),
     "CASEBOOK_SMALL_NUMBER_THRESHOLD": ("SMALL_NUMBER_THRESHOLD", int),
+    "CASEBOOK_RETENTION_YEARS": ("RETENTION_YEARS", int),
+    "CASEBOOK_RETENTION_BY_SCHEME": ("RETENTION_BY_SCHEME", lambda v: _scheme_years(v)),
+    "CASEBOOK_MAX_IMPORT_MB": ("MAX_IMPORT_BYTES", lambda v: int(float(v) * 1024 * 1024)),
 }
+
+
+def _scheme_years(text: str) -> dict[str, int]:
+    """"davss=7,asb-casework=3" as {"davss": 7, "asb-casework": 3}."""
+    pairs = (item.split("=", 1) for item in text.split(",") if item.strip())
+    return {scheme.strip(): int(years) for scheme, years in pairs}
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from events.quarters import Quarter, local_date
+from events.subjects import open_data
 from events.types import EVENT_TYPES
 
 
@@ -59,6 +60,9 @@ class StoredEvent:
     recorded_at: datetime
     recorded_by: str
     data: dict[str, Any]
+    #: The subject key its personal fields were sealed with: a subject's stable, non-personal
+    #: identity, which outlives the key's erasure.
+    key_id: str | None = None
 
     @property
     def quarter(self) -> Quarter:
@@ -89,8 +93,12 @@ def canonical_json(value: Any) -> str:
 
 
 def stored_from_row(row: Any) -> StoredEvent:
-    """A stored event from a row of the events table, its data brought up to date."""
-    data = json.loads(row.data)
+    """A stored event from a row of the events table, decrypted and brought up to date.
+
+    Personal fields decrypt where the row carries its key (`events.subjects.readable_events`).
+    """
+    key_id = getattr(row, "key_id", None)
+    data = open_data(json.loads(row.data), row.event_id, key_id, row)
     event_type = EVENT_TYPES[row.type]
     if row.version != event_type.version:
         data = event_type.upcast(data, row.version)
@@ -108,4 +116,5 @@ def stored_from_row(row: Any) -> StoredEvent:
         recorded_at=row.recorded_at,
         recorded_by=row.recorded_by,
         data=data,
+        key_id=key_id,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from events.model import NewEvent
-from events.types import VOIDED
+from events.types import ERASED, VOIDED
 
 
 class RuleBroken(ValueError):
@@ -52,7 +52,8 @@ def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
     """The scheme must exist and not be retired (`known` maps scheme id to "retired")."""
     if event.scheme not in known:
         raise RuleBroken("scheme", f"There is no scheme {event.scheme!r}.")
-    if known[event.scheme]:
+    # An erasure must still be recordable once a scheme is retired: the duty to erase outlives it.
+    if known[event.scheme] and event.type != ERASED:
         raise RuleBroken("scheme", f"The scheme {event.scheme!r} is retired: nothing new is logged to it.")
 
 

@@ -206,3 +206,11 @@ class EventVoided(EventData):
     )
 
 
+class SubjectErased(EventData):
+    """The subject's key was destroyed: only its random id is recorded, never the reference."""
+
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(_UUID, flags=re.IGNORECASE, error="Not a valid key id."),
+        metadata={"label": "Subject key erased"},
+    )

@@ -21,6 +21,7 @@ from events.db import lock_for_append
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, StoredEvent, canonical_json, stored_from_row
 from events.quarters import utc_now
+from events.subjects import Sealer, readable_events, stored_text
 from events.tables import cases, event_voids, events, schemes
 from events.types import EVENT_TYPES, VOIDED
 
@@ -136,7 +137,7 @@ def read_events(
     """Every stored event after position `after`, in the order stored, read page by page."""
     while True:
         rows = connection.execute(
-            sa.select(events)
+            readable_events()
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(batch_size)
@@ -150,7 +151,7 @@ def read_events(
 
 def get_event(connection: Connection, event_id: str) -> StoredEvent | None:
     """The stored event with this id, if any."""
-    row = connection.execute(sa.select(events).where(events.c.event_id == event_id)).first()
+    row = connection.execute(readable_events().where(events.c.event_id == event_id)).first()
     return stored_from_row(row) if row is not None else None
 
 
@@ -167,6 +168,7 @@ class _Batch:
         self.connection = connection
         self.project = project
         self.recorded_at = recorded_at
+        self.sealer = Sealer(connection)
         self.schemes = {
             row.scheme_id: row.retired_at is not None
             for row in connection.execute(sa.select(schemes.c.scheme_id, schemes.c.retired_at))
@@ -244,6 +246,7 @@ class _Batch:
                 report.stored.extend(stored)
 
     def _write(self, accepted: list[tuple[NewEvent, int | None]]) -> list[StoredEvent]:
+        sealed = self.sealer.seal([e for e, _ in accepted])
         rows: list[dict[str, Any]] = [
             {
                 "event_id": e.event_id,
@@ -257,9 +260,10 @@ class _Batch:
                 "period": e.period.index,
                 "recorded_at": self.recorded_at,
                 "recorded_by": e.recorded_by,
-                "data": e.data_json,
+                "data": data_json,
+                "key_id": key_id,
             }
-            for e, stream_version in accepted
+            for (e, stream_version), (key_id, data_json) in zip(accepted, sealed, strict=True)
         ]
         try:
             positions = self.connection.execute(
@@ -267,8 +271,12 @@ class _Batch:
             ).scalars().all()
             self._write_cases(accepted)
             voids = [
-                {"target_id": e.data["target"], "void_id": e.event_id, "reason": e.data["reason"]}
-                for e, _ in accepted
+                {
+                    "target_id": e.data["target"],
+                    "void_id": e.event_id,
+                    "reason": stored_text(json.loads(row["data"])["reason"]),
+                }
+                for row, (e, _) in zip(rows, accepted, strict=True)
                 if e.type == VOIDED
             ]
             if voids:
@@ -291,6 +299,7 @@ class _Batch:
                 recorded_at=self.recorded_at,
                 recorded_by=row["recorded_by"],
                 data=event.data,
+                key_id=row["key_id"],
             )
             for position, row, (event, _) in zip(positions, rows, accepted, strict=True)
         ]
@@ -339,7 +348,7 @@ class _Batch:
     def _known_events(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for part in _chunks(sorted(set(event_ids))):
-            query = sa.select(events).where(events.c.event_id.in_(part))
+            query = readable_events().where(events.c.event_id.in_(part))
             for row in self.connection.execute(query):
                 stored = stored_from_row(row)
                 found[stored.event_id] = {

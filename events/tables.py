@@ -51,6 +51,8 @@ events = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("recorded_by", sa.String(128), nullable=False),
     sa.Column("data", sa.Text, nullable=False),
+    #: The subject key its personal fields are sealed with (events.subjects); None if none.
+    sa.Column("key_id", sa.String(36), index=True),
     sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
     sa.Index("ix_events_scheme_period", "scheme", "period"),
     sa.Index("ix_events_local_date", "local_date"),

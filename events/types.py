@@ -112,11 +112,15 @@ _TYPES = [
     EventType(
         "event.voided", "Event voided", schemas.EventVoided, CasePolicy.NONE, loggable=False
     ),
+    EventType(
+        "subject.erased", "Subject erased", schemas.SubjectErased, CasePolicy.NONE, loggable=False
+    ),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 VOIDED = "event.voided"
+ERASED = "subject.erased"
 
 
 def event_type(name: str) -> EventType:

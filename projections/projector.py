@@ -130,9 +130,10 @@ def _active(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> 
 
 def _repeat_rate(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> None:
     changes.totals[(figure.id, "q", event.period, "#base", "")] += sign
-    subject = event.data.get("subject")
-    if subject is None:
+    if event.data.get("subject") is None:
         return
+    # The key id, not the reference: stable, not personal, and unchanged by an erasure.
+    subject = event.key_id or event.data["subject"]
     slot = changes.referrals.setdefault((figure.id, subject), {})
     slot[event.event_id] = (
         Referral(
