@@ -16,7 +16,8 @@ body{font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;margin:2em auto;max-wi
  line-height:1.4}
 h1{font-size:2em;margin-bottom:.2em}h2{font-size:1.4em;border-top:4px solid #1d70b8;
  padding-top:.4em;margin-top:1.6em}
-.meta{color:#505a5f}.banner{border-left:6px solid #1d70b8;padding:.4em .8em;background:#f3f2f1}
+.meta{color:#505a5f}.highlights{font-size:1.1em}
+.banner{border-left:6px solid #1d70b8;padding:.4em .8em;background:#f3f2f1}
 table{border-collapse:collapse;width:100%;margin:.6em 0}
 th,td{border-bottom:1px solid #b1b4b6;padding:.3em .6em;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;white-space:nowrap}tr.part td{color:#505a5f;font-size:.9em}
@@ -60,6 +61,20 @@ def _direction(amount: float) -> str:
     return "up" if amount > 0 else "down" if amount < 0 else ""
 
 
+def highlights(figures: list[tuple[str, dict[str, Any]]], most: int = 4) -> list[str]:
+    """Review-style sentences for the priority's figures that moved most against a year earlier."""
+    moved = []
+    for _figure_id, figure in figures:
+        value, previous = figure["value"], figure["previous"]
+        if (not isinstance(value, int) or isinstance(value, bool) or not value
+                or not isinstance(previous, int) or value == previous):
+            continue
+        direction = "up" if value > previous else "down"
+        moved.append((abs(value - previous), f"{figure['label']}: {value:,}, {direction} from "
+                                             f"{previous:,} in the same period last year."))
+    return [line for _size, line in sorted(moved, key=lambda m: -m[0])[:most]]
+
+
 def by_priority(document: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """The figures grouped by priority, in the document's order."""
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -100,6 +115,10 @@ def report_html(document: dict[str, Any], particulars: dict[str, Any] | None = N
     history = document.get("history")
     for priority, figures in by_priority(document).items():
         parts.append(f"<section class='priority'><h2>{escape(priority)}</h2>")
+        lines = highlights(figures)
+        if lines:
+            parts.append("<ul class='highlights'>"
+                         + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
         parts.append("<table><thead><tr><th>Figure</th><th class='n'>This period</th>"
                      "<th class='n'>Same period last year</th><th class='n'>Change</th>"
                      "</tr></thead><tbody>")
