@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "casebook.pages.void:bp",
     "casebook.pages.eventlog:bp",
     "casebook.pages.dashboard:bp",
+    "casebook.pages.summaries:bp",
 ]
 
 #: Blueprints authenticated by bearer token, so exempt from the session's CSRF check.
