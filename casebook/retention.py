@@ -184,7 +184,7 @@ def retention_run_command(now_text: str | None, dry_run: bool, fmt: str) -> None
     if fmt == "json":
         click.echo(json.dumps({**report.as_dict(), "dry_run": dry_run}, indent=2))
         return
-    verb = "would erase" if dry_run else "erased"
+    verb = "would be erased" if dry_run else "erased"
     click.echo(f"Retention as at {report.now.isoformat()} (default {policy.default_years} years"
                + "".join(f", {s} {y}" for s, y in sorted(policy.by_scheme.items())) + ").")
     click.echo(f"{report.closed_cases} closed cases; {len(report.expired)} past retention.")
