@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 DEFAULT_THRESHOLD = 5
+#: Measures whose year is the sum of its quarters (spec §5).
+ADDITIVE = frozenset({"count", "sum", "latest-return"})
 
 
 def count_text(threshold: int) -> str:
@@ -80,4 +82,28 @@ def publish(document: dict[str, Any], threshold: int = DEFAULT_THRESHOLD) -> dic
             for i, base in enumerate(bases):
                 if _small(base, threshold):
                     bases[i] = hidden_count
+        if published["period"] == "year":
+            _protect_year_totals(document, published, threshold)
     return published
+
+
+def _protect_year_totals(
+    document: dict[str, Any], published: dict[str, Any], threshold: int
+) -> None:
+    """In an annual review, hide more quarters where the year total would give one away.
+
+    The history's last four quarters are the year and the four before them the year earlier;
+    for figures whose year is the sum of its quarters, the total less three quarters shown
+    would otherwise reveal the fourth.
+    """
+    history = document["history"]
+    for figure_id, values in history["figures"].items():
+        figure = published["figures"].get(figure_id)
+        if figure is None or figure["measure"].split(":")[0] not in ADDITIVE:
+            continue
+        for total_key, quarters in (("previous", range(0, 4)), ("value", range(4, 8))):
+            if is_suppressed(figure[total_key]) or len(values) < 8:
+                continue
+            cells = {str(i): values[i] for i in quarters}
+            for key in hidden_cells(cells, threshold):
+                published["history"]["figures"][figure_id][int(key)] = count_text(threshold)

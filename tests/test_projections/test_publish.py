@@ -94,3 +94,16 @@ def test_no_hidden_cell_can_be_worked_out_from_the_total_and_the_cells_shown(
         remainder = total - sum(v for v in shown_cells.values() if not is_suppressed(v))
         assert len(hidden) >= 2
         assert remainder >= threshold
+
+
+def test_an_annual_review_hides_a_second_quarter_so_the_year_total_gives_none_away() -> None:
+    doc = document(a=count(33, 40))
+    doc["period"] = "year"
+    doc["history"] = {"quarters": [f"q{i}" for i in range(8)],
+                      "figures": {"a": [10, 10, 10, 10, 10, 10, 10, 3]}, "bases": {}}
+    history = publish(doc)["history"]["figures"]["a"]
+    assert history[:4] == [10, 10, 10, 10] and history[7] == "fewer than 5"
+    assert sum(is_suppressed(v) for v in history[4:]) == 2
+    quarterly = document(a=count(3))
+    quarterly["history"] = doc["history"]
+    assert publish(quarterly)["history"]["figures"]["a"][4:] == [10, 10, 10, "fewer than 5"]
