@@ -215,10 +215,9 @@ def sign_in() -> Any:
 
 
 @bp.route("/signed-in")
+@roles_required("admin", "officer", "partner", "viewer")
 def signed_in() -> Any:
     """A plain landing page for a signed-in user, used until the dashboard exists."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.sign_in"))
     return render_template("auth/signed_in.html")
 
 

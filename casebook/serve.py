@@ -6,10 +6,10 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
+from casebook.accounts import create_user
 from casebook.cli import casebook_group, demo_command, init_command
 from casebook.database import engine
 from casebook.models import User, reading_session
-from casebook.users_cli import create_user
 from events.db import reading
 from events.tables import events
 

@@ -1,25 +1,14 @@
-"""Commands that manage people: `casebook user add|list|role|disable|enable`, `casebook token create|list|revoke`."""
+"""Commands that manage people: `casebook user add|list|disable|enable`, `casebook token ...`."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from casebook.accounts import AccountError, create_token, create_user, set_active
 from casebook.cli import casebook_group
-from casebook.models import (
-    ROLES,
-    ApiToken,
-    User,
-    UserScheme,
-    generate_password,
-    reading_session,
-    utc_now,
-    writing_session,
-)
-from events.tables import schemes as schemes_table
+from casebook.models import ROLES, ApiToken, User, reading_session, utc_now, writing_session
 
 user_group = AppGroup("user", help="Add and list the people who sign in to casebook.")
 token_group = AppGroup("token", help="Create and revoke API tokens.")
@@ -27,59 +16,8 @@ casebook_group.add_command(user_group)
 casebook_group.add_command(token_group)
 
 
-class UnknownScheme(click.ClickException):
-    """A scheme named on the command line that casebook does not have."""
-
-
-def known_schemes() -> set[str]:
-    """Every scheme id in the database."""
-    from casebook.database import engine
-    from events.db import reading
-
-    with reading(engine()) as connection:
-        return set(connection.execute(sa.select(schemes_table.c.scheme_id)).scalars())
-
-
-def check_schemes(role: str, scheme_ids: Iterable[str]) -> list[str]:
-    """The scheme ids, checked to exist and to make sense for `role`."""
-    chosen = sorted(set(scheme_ids))
-    missing = [s for s in chosen if s not in known_schemes()]
-    if missing:
-        raise UnknownScheme(f"no such scheme: {', '.join(missing)} "
-                            f"(known: {', '.join(sorted(known_schemes()))})")
-    if role == "partner" and not chosen:
-        raise click.UsageError("a partner needs at least one --scheme")
-    if role != "partner" and chosen:
-        raise click.UsageError("only partners are limited to schemes; leave out --scheme")
-    return chosen
-
-
-def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
-                password: str | None = None) -> tuple[User, str]:
-    """Add a user; returns the user and their password (generated unless given)."""
-    chosen = check_schemes(role, scheme_ids)
-    password = password or generate_password()
-    with writing_session() as db:
-        if db.execute(sa.select(User.id).where(User.username == username)).first():
-            raise click.ClickException(f"there is already a user called {username!r}")
-        user = User(username=username, role=role, active=True, failed_logins=0,
-                    schemes=[UserScheme(scheme_id=s) for s in chosen])
-        user.set_password(password)
-        db.add(user)
-    return user, password
-
-
-def create_token(username: str, name: str) -> str:
-    """Create an API token for `username`; returns the secret, which is never stored."""
-    secret = ApiToken.new_secret()
-    with writing_session() as db:
-        user = db.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            raise click.ClickException(f"no user called {username!r}")
-        if not user.active:
-            raise click.ClickException(f"{username} is disabled")
-        db.add(ApiToken(user_id=user.id, token_hash=ApiToken.hash_of(secret), name=name))
-    return secret
+def _cli_error(error: AccountError) -> click.ClickException:
+    return click.ClickException(error.message)
 
 
 @user_group.command("add")
@@ -89,7 +27,12 @@ def create_token(username: str, name: str) -> str:
               help="A scheme a partner may use (repeat for more).")
 def add_user_command(username: str, role: str, scheme_ids: tuple[str, ...]) -> None:
     """Add a user and print their generated password."""
-    _, password = create_user(username, role, scheme_ids)
+    if role != "partner" and scheme_ids:
+        raise click.UsageError("only partners are limited to schemes; leave out --scheme")
+    try:
+        _, password = create_user(username, role, scheme_ids)
+    except AccountError as error:
+        raise _cli_error(error) from error
     click.echo(f"User {username} ({role}) added. Password: {password}")
     click.echo("Give them the password now: it is not shown again.", err=True)
 
@@ -110,7 +53,10 @@ def list_users_command() -> None:
 @click.option("--name", "label", default=None, help="What the token is for.")
 def create_token_command(username: str, label: str | None) -> None:
     """Create an API token for USERNAME and print it alone, so scripts can capture it."""
-    secret = create_token(username, label or f"created {utc_now():%Y-%m-%d %H:%M} UTC")
+    try:
+        secret = create_token(username, label or f"created {utc_now():%Y-%m-%d %H:%M} UTC")
+    except AccountError as error:
+        raise _cli_error(error) from error
     click.echo(secret)
 
 
@@ -139,3 +85,30 @@ def revoke_token_command(token_id: int) -> None:
             raise click.ClickException(f"no token {token_id}")
         token.revoked_at = token.revoked_at or utc_now()
     click.echo(f"Token {token_id} revoked.")
+
+
+def _user_id(username: str) -> int:
+    with reading_session() as db:
+        found = db.execute(sa.select(User.id).where(User.username == username)).scalar()
+    if found is None:
+        raise click.ClickException(f"no user called {username!r}")
+    return int(found)
+
+
+@user_group.command("disable")
+@click.argument("username")
+def disable_user_command(username: str) -> None:
+    """Stop USERNAME signing in and revoke their API tokens."""
+    try:
+        set_active(_user_id(username), False)
+    except AccountError as error:
+        raise _cli_error(error) from error
+    click.echo(f"{username} disabled.")
+
+
+@user_group.command("enable")
+@click.argument("username")
+def enable_user_command(username: str) -> None:
+    """Let USERNAME sign in again."""
+    set_active(_user_id(username), True)
+    click.echo(f"{username} enabled.")

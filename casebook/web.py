@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, jsonify, render_template, request, send_from_directory, url_for
 from flask_login import current_user
@@ -17,9 +19,13 @@ from werkzeug.wrappers import Response
 
 from casebook.auth import can_read_events, can_read_figures, init_auth, is_api_request, role_of
 
+LONDON = ZoneInfo("Europe/London")
+
 #: Every blueprint the app serves, as "module:attribute"; add a line here to add a part.
 BLUEPRINTS = [
     "casebook.auth:bp",
+    "casebook.api:bp",
+    "casebook.admin:bp",
     "casebook.pages.log:bp",
     "casebook.pages.cases:bp",
     "casebook.pages.void:bp",
@@ -87,6 +93,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["nav_url"] = nav_url
+    app.jinja_env.globals["london"] = london
     app.context_processor(_template_context)
 
     csrf = CSRFProtect(app)
@@ -132,6 +139,12 @@ def navigation() -> list[dict[str, Any]]:
         current = request.blueprint == endpoint.partition(".")[0]
         items.append({"text": label, "href": href, "active": current})
     return items
+
+
+def london(moment: datetime) -> str:
+    """A stored time as people in the borough read it: 3 May 2024, 14:05 (Europe/London)."""
+    local = moment.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y, %H:%M}"
 
 
 def csp_nonce() -> str:

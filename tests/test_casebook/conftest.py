@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from casebook.users_cli import create_user
+from casebook.accounts import create_user
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,35 @@ def signed_in(make_user: MakeUser) -> SignedIn:
         return user
 
     return sign
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """A test user and an API token that acts as them."""
+
+    __test__ = False
+
+    user: TestUser
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header the API expects."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+MakeToken = Callable[..., TokenUser]
+
+
+@pytest.fixture
+def make_token(app: Flask, make_user: MakeUser) -> MakeToken:
+    """`make_token(role, schemes=())` adds a user and an API token for them."""
+    from casebook.accounts import create_token
+
+    def make(role: str, schemes: Iterable[str] = ()) -> TokenUser:
+        user = make_user(role, schemes)
+        with app.app_context():
+            token = create_token(user.username, "test token")
+        return TokenUser(user, token)
+
+    return make
