@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from pathlib import Path
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
