@@ -76,7 +76,6 @@ cases = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("opened_on", sa.Date, nullable=False),
     sa.Column("last_occurred_at", UTCDateTime, nullable=False),
-    sa.Column("last_type", sa.String(64), nullable=False),
 )
 
 schemes = sa.Table(
