@@ -45,13 +45,15 @@ def show(case_ref: str) -> Any:
         if case is None or not can_read_events(current_user, case.scheme):
             abort(404)
         timeline = queries.case_events(connection, case_ref)
-        names = queries.scheme_names(connection)
+        schemes = {s.scheme_id: s for s in queries.all_schemes(connection)}
+    scheme = schemes.get(case.scheme)
     return render_template(
         "cases/show.html",
         case=case,
-        scheme_name=names.get(case.scheme, case.scheme),
+        scheme_name=scheme.name if scheme else case.scheme,
         status=queries.case_status(timeline),
         timeline=sorted(timeline, key=lambda e: (e.event.occurred_at, e.event.position),
                         reverse=True),
-        can_log=can_log(current_user, case.scheme),
+        # Nothing new is logged to a retired scheme, so its cases offer no "log" or "void".
+        can_log=can_log(current_user, case.scheme) and scheme is not None and not scheme.retired,
     )

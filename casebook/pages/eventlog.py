@@ -101,8 +101,9 @@ def download() -> Response:
                     event.position, event.event_id, event.type, event.scheme,
                     event.case_ref or "", event.occurred_at.isoformat(),
                     event.local_date.isoformat(), event.recorded_at.isoformat(),
-                    event.recorded_by, "yes" if listed.voided else "no",
-                    listed.void.reason if listed.void else "", queries.data_json(event),
+                    spreadsheet_safe(event.recorded_by), "yes" if listed.voided else "no",
+                    spreadsheet_safe(listed.void.reason if listed.void else ""),
+                    queries.data_json(event),
                 ])
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()
@@ -113,6 +114,11 @@ def download() -> Response:
     response = Response(stream_with_context(rows()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="casebook-events.csv"'
     return response
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet will show as text: a leading = + - or @ would make it a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.route("/<event_id>")

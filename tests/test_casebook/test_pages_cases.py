@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
+from events.tables import schemes
 from tests.helpers import event, log, notice, referral, value, void
 from tests.test_casebook.conftest import SignedIn
 from tests.test_casebook.pages_helpers import error_summary_links, post_form, text_of
@@ -132,3 +135,17 @@ def test_personal_fields_and_void_reasons_are_shown_as_written_to_those_who_may_
     assert "Reason: Wrong subject reference" in words
     event_log = client.get("/events/events.csv?scheme=davss").get_data(as_text=True)
     assert "SUBJ-77" in event_log and "Wrong subject reference" in event_log
+
+
+def test_a_retired_schemes_cases_are_read_only(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    signed_in(client, "officer")
+    log(engine, referral(case="DA-6"))
+    with engine.begin() as connection:
+        connection.execute(sa.update(schemes).where(schemes.c.scheme_id == "davss")
+                           .values(retired_at=datetime.now(UTC)))
+    html = client.get("/cases/DA-6").get_data(as_text=True)
+    assert "Referral received" in html
+    assert "Log an event in this case" not in html and "Void this event" not in html
+    assert client.get("/log/davss/referral.received").status_code == 404

@@ -111,3 +111,12 @@ def test_a_viewer_has_no_event_log(client: FlaskClient, signed_in: SignedIn) -> 
     signed_in(client, "viewer")
     assert client.get("/events").status_code == 403
     assert client.get("/events/events.csv").status_code == 403
+
+
+def test_the_csv_keeps_free_text_from_being_read_as_a_spreadsheet_formula(
+    client: FlaskClient, signed_in: SignedIn, logged: dict[str, str], engine: Engine
+) -> None:
+    signed_in(client, "officer")
+    log(engine, void(referral_line(logged["a"]), reason="=HYPERLINK(\"http://x\")"))
+    [voided] = [r for r in csv_rows(client) if r["id"] == logged["a"]]
+    assert voided["void_reason"] == "'=HYPERLINK(\"http://x\")"
