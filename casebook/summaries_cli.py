@@ -6,7 +6,6 @@ import getpass
 import json
 import sys
 from datetime import datetime
-from typing import Any
 
 import click
 from flask import current_app
@@ -15,43 +14,19 @@ from flask.cli import AppGroup, with_appcontext
 from casebook.database import engine
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, parse_occurred_at, utc_now
-from projections.archive import StoredSummary, by_hand, generate, get_summary, list_summaries
+from projections.archive import by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
 from projections.due import last_ended_quarter, run_due
 from projections.figures import Period
-from projections.publish import publish
-from projections.report import report_csv, report_html
+from projections.formats import FORMATS, render_stored
 from projections.restatement import restatement
 from projections.returns_due import missing_returns
-from projections.workbook import summary_workbook
 
 summaries_group = AppGroup("summaries", help="Stored quarterly summaries and the annual review.")
-
-FORMATS = ("json", "csv", "html", "xlsx")
-
 
 def threshold_setting() -> int:
     """The small-number threshold of the app's settings (SMALL_NUMBER_THRESHOLD)."""
     return int(current_app.config.get("SMALL_NUMBER_THRESHOLD", 5))
-
-
-def rendered(
-    stored: StoredSummary, fmt: str, *, published: bool, threshold: int,
-    restated: dict[str, Any] | None = None,
-) -> bytes:
-    """A stored summary in one format; the published variant with small numbers hidden."""
-    document = publish(stored.document, threshold) if published else stored.document
-    if fmt == "json":
-        particulars: dict[str, Any] = {"summary": stored.listing()}
-        if not published:
-            # Restatements name people and show old small values: internal only.
-            particulars["restatement"] = restated
-        return json.dumps({**document, **particulars}, indent=2, ensure_ascii=False).encode()
-    if fmt == "csv":
-        return report_csv(document).encode()
-    if fmt == "html":
-        return report_html(document, stored.listing()).encode()
-    return summary_workbook(document)
 
 
 def _parse_now(text: str | None) -> datetime:
@@ -120,7 +95,7 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
             raise click.ClickException(f"There is no stored summary {summary_id}: "
                                        "see `casebook summaries list`.")
         restated = restatement(connection, stored, find_previous_version(connection, stored))
-    body = rendered(stored, fmt, published=published,
+    body = render_stored(stored, fmt, published=published,
                     threshold=threshold or threshold_setting(), restated=restated)
     if output:
         with open(output, "wb") as file:

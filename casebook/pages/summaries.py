@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from casebook.auth import can_read_events, roles_required
 from casebook.database import engine
-from casebook.summaries_cli import rendered
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, utc_now
 from projections.archive import (
@@ -23,6 +22,7 @@ from projections.archive import (
 )
 from projections.due import last_ended_quarter
 from projections.figures import Period
+from projections.formats import render_stored
 from projections.report import by_priority, change, format_value, local_time
 from projections.restatement import restatement
 from projections.returns_due import missing_returns
@@ -109,7 +109,7 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
         stored = get_summary(connection, summary_id)
     if stored is None:
         abort(404)
-    body = rendered(stored, fmt, published=variant == "published", threshold=_threshold())
+    body = render_stored(stored, fmt, published=variant == "published", threshold=_threshold())
     name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(body, content_type=DOWNLOADS[fmt], headers={

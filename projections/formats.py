@@ -1,0 +1,34 @@
+"""A stored summary in each of its formats, internal or published, from its one stored JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from projections.archive import StoredSummary
+from projections.publish import publish
+from projections.report import report_csv, report_html
+from projections.workbook import summary_workbook
+
+FORMATS = ("json", "csv", "html", "xlsx")
+
+
+def render_stored(
+    stored: StoredSummary, fmt: str, *, published: bool, threshold: int,
+    restated: dict[str, Any] | None = None,
+) -> bytes:
+    """The summary as JSON, CSV, printable HTML or a workbook; published hides small numbers."""
+    document = publish(stored.document, threshold) if published else stored.document
+    if fmt == "json":
+        particulars: dict[str, Any] = {"summary": stored.listing()}
+        if not published:
+            # Restatements name who recorded late events and show old small values.
+            particulars["restatement"] = restated
+        return json.dumps({**document, **particulars}, indent=2, ensure_ascii=False).encode()
+    if fmt == "csv":
+        return report_csv(document).encode()
+    if fmt == "html":
+        return report_html(document, stored.listing()).encode()
+    if fmt == "xlsx":
+        return summary_workbook(document)
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
