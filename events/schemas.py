@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 from events.quarters import BadPeriod, Quarter
 
@@ -204,6 +204,11 @@ class EventVoided(EventData):
         validate=validate.Regexp(r"\S", error="Give a reason."),
         metadata={"label": "Reason", "personal": True},
     )
+
+    @post_load
+    def _target_as_stored(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # Ids are stored in lower case, so a target written in capitals must be found as well.
+        return {**data, "target": data["target"].lower()}
 
 
 class SubjectErased(EventData):
