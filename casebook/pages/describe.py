@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from casebook.forms import form_for
+from casebook.forms import EventForm, form_for
 from events.model import StoredEvent
 from events.quarters import LONDON
 from events.types import EVENT_TYPES
@@ -22,7 +23,7 @@ def data_lines(event: StoredEvent) -> list[tuple[str, str]]:
     if known is None:
         return [(key, str(value)) for key, value in sorted(event.data.items())]
     pairs = []
-    for form_field in form_for(known).fields:
+    for form_field in _form(event.type).fields:
         if form_field.name not in event.data:
             continue
         value = event.data[form_field.name]
@@ -35,6 +36,11 @@ def data_lines(event: StoredEvent) -> list[tuple[str, str]]:
             text = choices.get(str(value), str(value))
         pairs.append((form_field.label, text))
     return pairs
+
+
+@cache
+def _form(type_name: str) -> EventForm:
+    return form_for(EVENT_TYPES[type_name])
 
 
 def local_time(moment: datetime | None) -> str:

@@ -130,15 +130,11 @@ def _submit(form: EventForm, scheme: queries.Scheme) -> Any:
                        event_id=event_id, version_case=version_case, case_version=seen_version)
 
     stored = outcome.stored
-    flash(f"{event_type_title(stored.type)} logged"
+    flash(f"{describe.type_title(stored.type)} logged"
           + (f" in case {stored.case_ref}" if stored.case_ref else ""), "success")
     if stored.case_ref:
         return redirect(url_for("cases.show", case_ref=stored.case_ref), code=303)
     return redirect(url_for("events.show", event_id=stored.event_id), code=303)
-
-
-def event_type_title(type_name: str) -> str:
-    return EVENT_TYPES[type_name].title
 
 
 def _schema_errors(line: dict[str, Any]) -> dict[str, list[str]]:
