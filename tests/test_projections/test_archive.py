@@ -13,6 +13,7 @@ from events.db import make_engine, reading, writing
 from events.quarters import FinancialYear, Quarter
 from projections.archive import (
     SCHEDULED,
+    archive_metadata,
     by_hand,
     generate,
     get_summary,
@@ -22,6 +23,7 @@ from projections.archive import (
 )
 from projections.due import due_periods, run_due
 from projections.restatement import restatement
+from projections.returns_due import return_reminders  # noqa: F401  (declares its table)
 from tests.helpers import event, log, referral, summary, void
 
 Q1 = Quarter(2024, 1)
@@ -185,3 +187,14 @@ def test_racing_generators_store_one_automatic_summary_and_distinct_versions_by_
         stored = list_summaries(connection)
     assert sorted((s.version, s.reason) for s in stored) == [
         (1, "scheduled"), (2, "by hand: a"), (3, "by hand: a"), (4, "by hand: a")]
+
+
+def test_the_archive_tables_declared_in_code_match_the_migrated_database(engine: Engine) -> None:
+    inspector = sa.inspect(engine)
+    for table in archive_metadata.sorted_tables:
+        migrated = {column["name"]: column for column in inspector.get_columns(table.name)}
+        assert set(migrated) == {column.name for column in table.columns}, table.name
+        for column in table.columns:
+            assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
+    assert {"stored_summaries", "return_reminders"} <= set(archive_metadata.tables)
+    assert "apscheduler_jobs" in inspector.get_table_names()
