@@ -64,7 +64,7 @@ def known_schemes() -> set[str]:
 def check_schemes(role: str, scheme_ids: Iterable[str]) -> list[str]:
     """The scheme ids, checked to exist and to make sense for `role`."""
     if role not in ROLES:
-        raise AccountError("role", f"Choose a role: {', '.join(ROLES)}.")
+        raise AccountError("role", "Choose what the user may do")
     chosen = sorted(set(scheme_ids))
     known = known_schemes()
     missing = [s for s in chosen if s not in known]
@@ -76,13 +76,26 @@ def check_schemes(role: str, scheme_ids: Iterable[str]) -> list[str]:
     return chosen if role == "partner" else []
 
 
+def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> dict[str, str]:
+    """Everything wrong with a new user's details at once, by field (empty when all is well)."""
+    problems: dict[str, str] = {}
+    if not USERNAME.match(username.strip()):
+        problems["username"] = ("Enter a username of 2 to 128 letters, digits, dots, dashes, "
+                                 "underscores or @, starting with a letter or digit")
+    try:
+        check_schemes(role, scheme_ids)
+    except AccountError as error:
+        problems[error.field] = error.message
+    return problems
+
+
 def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
                 password: str | None = None) -> tuple[User, str]:
     """Add a user; returns the user and their password (generated unless given)."""
     username = username.strip()
-    if not USERNAME.match(username):
-        raise AccountError("username", "Enter a username of 2 to 128 letters, digits, dots, "
-                                       "dashes, underscores or @, starting with a letter or digit.")
+    problems = new_user_problems(username, role, scheme_ids)
+    if problems:
+        raise AccountError(*next(iter(problems.items())))
     chosen = check_schemes(role, scheme_ids)
     password = password or generate_password()
     with writing_session() as db:
@@ -202,11 +215,10 @@ def set_retired(scheme_id: str, retired: bool, changed_by: str) -> None:
             raise AccountError("scheme_id", f"There is no scheme {scheme_id}.")
         if (row.retired_at is not None) == retired:
             return
-        now = utc_now()
         db.execute(sa.update(schemes_table).where(schemes_table.c.scheme_id == scheme_id)
-                   .values(retired_at=now if retired else None))
+                   .values(retired_at=utc_now() if retired else None))
         db.add(SchemeChange(scheme_id=scheme_id, changed_by=changed_by, field="retired",
-                            old=_when(row.retired_at), new=_when(now) if retired else None))
+                            old="no" if retired else "yes", new="yes" if retired else "no"))
 
 
 def scheme_history(scheme_id: str) -> list[SchemeChange]:
@@ -218,10 +230,6 @@ def scheme_history(scheme_id: str) -> list[SchemeChange]:
             sa.select(SchemeChange).where(SchemeChange.scheme_id == scheme_id)
             .order_by(SchemeChange.changed_at.desc(), SchemeChange.id.desc())
         ).scalars())
-
-
-def _when(moment: object) -> str | None:
-    return moment.isoformat() if moment is not None else None  # type: ignore[attr-defined]
 
 
 def _check_scheme_fields(fields: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from casebook import accounts
 from casebook.accounts import SCHEME_FIELDS, AccountError
 from casebook.auth import roles_required
-from casebook.models import ROLES, User, reading_session
+from casebook.models import User, reading_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,9 +52,8 @@ def new_user() -> Any:
         form = {"username": request.form.get("username", "").strip(),
                 "role": request.form.get("role", ""),
                 "schemes": request.form.getlist("schemes")}
-        if form["role"] not in ROLES:
-            errors["role"] = "Choose what the user may do"
-        else:
+        errors = accounts.new_user_problems(form["username"], form["role"], form["schemes"])
+        if not errors:
             try:
                 user, password = accounts.create_user(form["username"], form["role"],
                                                       form["schemes"])
