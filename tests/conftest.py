@@ -110,21 +110,22 @@ def database_url(
 @pytest.fixture
 def new_database_url(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[], str]]:
+) -> Iterator[Callable[..., str]]:
     """Makes further fresh databases of the backend under test (dropped when the test ends)."""
     made: list[str] = []
 
-    def make() -> str:
+    def make(empty: bool = False) -> str:
+        """A migrated database with the defaults; with `empty`, one with no tables at all."""
         if backend == "sqlite":
-            template: Path = request.getfixturevalue("sqlite_template")
             path = tmp_path / f"extra-{uuid.uuid4().hex[:8]}.sqlite3"
-            shutil.copyfile(template, path)
+            if not empty:
+                shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
             return f"sqlite:///{path}"
-        template_name: str = request.getfixturevalue("postgres_template")
+        template = "" if empty else f' TEMPLATE "{request.getfixturevalue("postgres_template")}"'
         name = f"casebook_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
         admin = _admin_engine()
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
         admin.dispose()
         made.append(name)
         return _with_database(POSTGRES_ADMIN_URL, name)
