@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, stored_from_row
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
 from events.store import ConcurrencyConflict, EventsRefused, append
+from events.subjects import readable_events
 from events.tables import events
 from projections.rebuild import project
 from projections.summary import build_summary
@@ -173,7 +173,8 @@ def list_events() -> Response:
     end = _date(args.get("to"), "to", errors)
     if errors:
         raise BadRequest(400, "Some filters could not be read.", errors)
-    query = sa.select(events).where(events.c.position > after).order_by(events.c.position)
+    # readable_events joins each row's subject key, so personal fields come back decrypted.
+    query = readable_events().where(events.c.position > after).order_by(events.c.position)
     readable = readable_schemes(current_user)
     scheme = args.get("scheme")
     if scheme is not None:

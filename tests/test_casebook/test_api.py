@@ -235,3 +235,13 @@ def test_a_generated_id_is_returned_when_none_is_sent(
     response = _post(client, officer.headers, line)
     assert response.status_code == 201
     uuid.UUID(response.get_json()["ids"][0])
+
+
+def test_listed_events_show_personal_fields_as_they_were_logged(
+        client: FlaskClient, make_token: MakeToken) -> None:
+    officer = make_token("officer")
+    line = referral(scheme="davss", subject="SUBJ-0042", category="neighbour dispute")
+    assert _post(client, officer.headers, line).status_code == 201
+    listed = client.get(f"/api/events?case={line['case']}", headers=officer.headers).get_json()
+    assert listed["events"][0]["data"]["subject"] == "SUBJ-0042"
+    assert listed["events"][0]["data"]["category"] == "neighbour dispute"
