@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench bench-full check services clean assets
+.PHONY: run test bench bench-full check services clean assets axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ $(GOVUK_STAMP):
 	cp -R .cache/npm/node_modules/govuk-frontend/dist/govuk casebook/static/govuk
 	touch $(GOVUK_STAMP)
 
+## axe: axe-core, the accessibility checker the browser journeys run on every page
+AXE_CORE := 4.10.3
+AXE_STAMP := .cache/npm-axe/.version-$(AXE_CORE)
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	npm install --no-save --no-audit --no-fund --prefix .cache/npm-axe axe-core@$(AXE_CORE)
+	touch $(AXE_STAMP)
+
 ## test: every test, on SQLite and PostgreSQL, browser journeys included
-test: $(STAMP) services assets
+test: $(STAMP) services assets axe
 	$(BIN)/python -m pytest
 
 services:

@@ -1,7 +1,8 @@
 """A live casebook served by waitress on a free port, and headless Chromium to drive it.
 
-Use as fixtures (`pytest_plugins` or a conftest import): `live_server` serves the test's `app`
-(so its database, per backend); `browser_page` is a Playwright page on Debian's Chromium.
+Import the fixtures into a test module or conftest: `live_server` serves the test's `app` (so its
+database, per backend); `browser_page` is a Playwright page on Debian's Chromium; `screenshot`
+saves the page; `accessible` checks it with axe-core.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).parent / "artefacts" / "screenshots"
+#: axe-core, the accessibility checker, installed from npm by `make axe` (part of `make test`).
+AXE = Path(__file__).parent.parent / ".cache" / "npm-axe" / "node_modules" / "axe-core" / "axe.min.js"
+#: The WCAG 2.2 A and AA rules GOV.UK services are assessed against.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,48 @@ def browser_page(chromium: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The axe-core script; missing, the run fails and says how to install it."""
+    if not AXE.exists():
+        pytest.fail(f"The accessibility checks need axe-core at {AXE}: run `make axe`.")
+    return AXE.read_text("utf-8")
+
+
+def accessibility_problems(page: Page, axe_source: str) -> list[str]:
+    """What axe-core finds against WCAG 2.2 AA on the current page, one line per element."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    result = page.evaluate(
+        "tags => window.axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{violation['id']}: {violation['help']} at {node['target']}"
+        for violation in result["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+class Accessible:
+    """`accessible()` fails the test if the current page has WCAG 2.2 AA problems axe can see."""
+
+    def __init__(self, page: Page, axe_source: str):
+        self.page = page
+        self.axe_source = axe_source
+        self.checked: list[str] = []
+
+    def __call__(self) -> None:
+        problems = accessibility_problems(self.page, self.axe_source)
+        assert problems == [], f"{self.page.url}: {problems}"
+        self.checked.append(self.page.url)
+
+
+@pytest.fixture
+def accessible(browser_page: Page, axe_source: str) -> Accessible:
+    """Checks the browser page's accessibility with axe-core."""
+    return Accessible(browser_page, axe_source)
 
 
 class Screenshots:

@@ -8,11 +8,22 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from tests.browser import LiveServer, Screenshots, browser_page, chromium, live_server, screenshot
+from tests.browser import (
+    Accessible,
+    LiveServer,
+    Screenshots,
+    accessibility_problems,
+    accessible,
+    axe_source,
+    browser_page,
+    chromium,
+    live_server,
+    screenshot,
+)
 from tests.helpers import log, referral
 from tests.test_casebook.conftest import MakeUser, TestUser
 
-__all__ = ["browser_page", "chromium", "live_server", "screenshot"]
+__all__ = ["accessible", "axe_source", "browser_page", "chromium", "live_server", "screenshot"]
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +43,7 @@ def davss_referrals_to_date(page: Page) -> str:
 
 def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboard(
     live_server: LiveServer, browser_page: Page, screenshot: Screenshots,
-    make_user: MakeUser, engine: Engine,
+    make_user: MakeUser, engine: Engine, accessible: Accessible,
 ) -> None:
     page = browser_page
     officer = make_user("officer", username="d.worker")
@@ -42,13 +53,16 @@ def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboar
     before = davss_referrals_to_date(page)
     assert before.startswith("1")
     screenshot("dashboard-before")
+    accessible()
 
     page.get_by_role("link", name="Log an event").first.click()
     page.get_by_label("Domestic Abuse Volunteer Support Service (DAVSS)").check()
     screenshot("choose-scheme")
+    accessible()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Referral received").check()
     screenshot("choose-type")
+    accessible()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral received")
     page.get_by_label("Case reference").fill("DA-2024-0101")
@@ -59,6 +73,7 @@ def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboar
     page.get_by_role("group", name="Risk level").get_by_label("High").check()
     page.get_by_label("Referred by").select_option("police")
     screenshot("referral-form")
+    accessible()
     page.get_by_role("button", name="Log event").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Case DA-2024-0101")
@@ -70,20 +85,24 @@ def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboar
     expect(timeline).to_contain_text("Happened 12 June 2024 at 10:45am")
     expect(timeline).to_contain_text("High")
     screenshot("case-timeline")
+    accessible()
 
     page.get_by_role("link", name="Dashboard").first.click()
     page.get_by_label("Financial year").select_option("2024/25")
     page.get_by_role("button", name="Show figures").click()
     assert davss_referrals_to_date(page).startswith("2")
     screenshot("dashboard-after")
+    accessible()
     screenshot("dashboard-davss-figures", selector="#figure-davss\\.referrals")
     page.locator('[data-figure="davss.referrals"][data-period="year"]').first.click()
     expect(page.locator("#event-count")).to_contain_text("2 events behind this figure")
     screenshot("figure-events")
+    accessible()
 
 
 def test_a_form_with_a_mistake_shows_the_error_summary_and_keeps_the_input(
     live_server: LiveServer, browser_page: Page, screenshot: Screenshots, make_user: MakeUser,
+    accessible: Accessible,
 ) -> None:
     page = browser_page
     sign_in(page, live_server, make_user("officer"), screenshot)
@@ -106,13 +125,14 @@ def test_a_form_with_a_mistake_shows_the_error_summary_and_keeps_the_input(
     expect(page.get_by_label("Location (optional)")).to_have_value("Tonbridge")
     assert page.title().startswith("Error: ")
     screenshot("error-summary")
+    accessible()
     link.click()
     expect(page.get_by_label("People engaged")).to_be_focused()
 
 
 def test_an_officer_voids_an_event_and_sees_it_struck_through_with_the_reason(
     live_server: LiveServer, browser_page: Page, screenshot: Screenshots,
-    make_user: MakeUser, engine: Engine,
+    make_user: MakeUser, engine: Engine, accessible: Accessible,
 ) -> None:
     page = browser_page
     log(engine, referral(case="DA-2024-0200", occurred_at="2024-05-01", risk="medium"))
@@ -121,13 +141,16 @@ def test_an_officer_voids_an_event_and_sees_it_struck_through_with_the_reason(
     page.get_by_label("Find a case by its reference").fill("DA-2024-02")
     page.get_by_role("button", name="Search").click()
     screenshot("case-search")
+    accessible()
     page.get_by_role("link", name="DA-2024-0200").click()
     screenshot("case-before-void")
+    accessible()
     page.get_by_role("link", name=re.compile("Void this event")).click()
     page.get_by_role("button", name="Void event").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter why this event is being voided")
     screenshot("void-reason-missing")
+    accessible()
     page.get_by_label("Why are you voiding this event?").fill("Logged twice by mistake")
     page.get_by_role("button", name="Void event").click()
 
@@ -140,3 +163,13 @@ def test_an_officer_voids_an_event_and_sees_it_struck_through_with_the_reason(
         "element => getComputedStyle(element).textDecorationLine")
     assert decoration == "line-through"
     screenshot("case-after-void")
+    accessible()
+
+
+def test_the_accessibility_check_finds_an_input_without_a_label(
+    browser_page: Page, axe_source: str
+) -> None:
+    browser_page.set_content("<!DOCTYPE html><html lang='en'><head><title>t</title></head>"
+                             "<body><main><input type='text'></main></body></html>")
+    problems = accessibility_problems(browser_page, axe_source)
+    assert any(problem.startswith("label:") for problem in problems), problems
