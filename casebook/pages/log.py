@@ -125,6 +125,12 @@ def _submit(form: EventForm, scheme: queries.Scheme) -> Any:
             now = queries.case_version(connection, case)
         return _render(form, scheme, submission.values, {}, event_id=event_id,
                        version_case=case, case_version=now, changes=changes, status=409)
+    if "id" in outcome.errors:
+        # The form was sent before (the back button) and logged an event; a changed copy of it
+        # is a second event, so it gets an id of its own once the user confirms.
+        return _render(form, scheme, submission.values, {}, event_id=str(uuid.uuid4()),
+                       version_case=version_case, case_version=seen_version, resent=True,
+                       status=409)
     if outcome.errors or outcome.stored is None:
         return _render(form, scheme, submission.values, submission_errors(form, outcome.errors),
                        event_id=event_id, version_case=version_case, case_version=seen_version)
@@ -148,11 +154,11 @@ def _schema_errors(line: dict[str, Any]) -> dict[str, list[str]]:
 def _render(form: EventForm, scheme: queries.Scheme, values: dict[str, str],
             errors: dict[str, str], *, event_id: str, version_case: str,
             case_version: int | None, changes: list[queries.ListedEvent] | None = None,
-            status: int | None = None) -> Any:
+            resent: bool = False, status: int | None = None) -> Any:
     page = render_template(
         "log/event_form.html",
         form=form, scheme=scheme, values=values, errors=errors, event_id=event_id,
-        version_case=version_case, case_version=case_version, changes=changes,
+        version_case=version_case, case_version=case_version, changes=changes, resent=resent,
     )
     if status is None:
         status = 422 if errors else 200

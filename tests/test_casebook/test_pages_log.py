@@ -175,3 +175,21 @@ def test_a_viewer_cannot_log_events(client: FlaskClient, signed_in: SignedIn) ->
 def test_someone_not_signed_in_is_sent_to_sign_in(client: FlaskClient) -> None:
     response = client.get(REFERRAL_FORM)
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_sent_form_changed_and_sent_again_asks_before_logging_a_second_event(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    signed_in(client, "officer")
+    fields = hidden_fields(client.get(REFERRAL_FORM).get_data(as_text=True))
+    assert client.post(REFERRAL_FORM, data=fields | {"case": "DA-1", **date_fields("3")}
+                       ).status_code == 303
+    changed = client.post(REFERRAL_FORM, data=fields | {"case": "DA-1", **date_fields("4")})
+    assert changed.status_code == 409
+    assert "This form has already logged an event" in text_of(changed)
+    assert value(engine, "davss.referrals") == 1
+    again = hidden_fields(changed.get_data(as_text=True))
+    assert again["event_id"] != fields["event_id"]
+    assert client.post(REFERRAL_FORM, data=again | {"case": "DA-1", **date_fields("4")}
+                       ).status_code == 303
+    assert value(engine, "davss.referrals") == 2
