@@ -23,7 +23,7 @@ YEARS_OFFERED = 6
 
 
 @bp.context_processor
-def _helpers() -> dict[str, Any]:
+def _template_functions() -> dict[str, Any]:
     return {"describe": describe, "format_value": format_value, "change": change,
             "chart": chart.bar_chart, "points": points}
 

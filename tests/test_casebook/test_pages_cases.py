@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from events.tables import schemes
 from tests.helpers import event, log, notice, referral, value, void
 from tests.test_casebook.conftest import SignedIn
-from tests.test_casebook.pages_helpers import error_summary_links, post_form, text_of
+from tests.test_casebook.page_reading import error_summary_links, post_form, text_of
 
 
 def case_links(response_text: str) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from casebook.pages.chart import bar_chart
 from tests.helpers import event, log, notice, referral, value, void
 from tests.test_casebook.conftest import SignedIn
-from tests.test_casebook.pages_helpers import text_of
+from tests.test_casebook.page_reading import text_of
 
 
 def cell(html: str, figure: str, period: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from tests.helpers import log, notice, referral, value
 from tests.test_casebook.conftest import SignedIn
-from tests.test_casebook.pages_helpers import (
+from tests.test_casebook.page_reading import (
     date_fields,
     error_summary_links,
     hidden_fields,

@@ -1,4 +1,4 @@
-"""Helpers for the page tests: post a page's form with its CSRF token, read what a page says."""
+"""Posting and reading pages in the page tests: forms with their CSRF token, words, error summaries."""
 
 from __future__ import annotations
 
