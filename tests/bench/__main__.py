@@ -22,7 +22,7 @@ from tests.bench.databases import BACKENDS, durability, scratch
 from tests.bench.synth import synthetic_events
 
 RESULTS = Path(__file__).parent / "results"
-QUICK = {"sizes": [10_000, 100_000], "appends": 2_000, "web_requests": 400}
+QUICK = {"sizes": [10_000, 100_000], "appends": 1_000, "web_requests": 400}
 FULL = {"sizes": [10_000, 100_000, 1_000_000], "appends": 5_000, "web_requests": 2_000}
 
 
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-web", action="store_true", help="leave out the web measurement")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
-    plan = dict(FULL if args.full else QUICK)
+    plan: dict[str, Any] = dict(FULL if args.full else QUICK)
     if args.no_web:
         plan["web_requests"] = 0
 

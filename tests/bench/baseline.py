@@ -88,11 +88,11 @@ def insert_one_per_transaction(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> 
             connection.close()
         return latencies
     sql = _INSERT.format(marks=", ".join(["%s"] * len(_COLUMNS)))
-    with psycopg.connect(db.libpq_dsn) as connection:
+    with psycopg.connect(db.libpq_dsn) as pg:
         for row in rows:
             start = time.perf_counter()
-            with connection.transaction():
-                connection.execute(sql, row)
+            with pg.transaction():
+                pg.execute(sql, row)
             latencies.add(time.perf_counter() - start)
     return latencies
 
@@ -112,10 +112,10 @@ def insert_batched(db: Scratch, rows: Sequence[tuple[Any, ...]], batch: int = 10
             connection.close()
         return time.perf_counter() - start
     sql = _INSERT.format(marks=", ".join(["%s"] * len(_COLUMNS)))
-    with psycopg.connect(db.libpq_dsn) as connection:
+    with psycopg.connect(db.libpq_dsn) as pg:
         for i in range(0, len(rows), batch):
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.executemany(sql, rows[i : i + batch])
+            with pg.transaction(), pg.cursor() as pg_cursor:
+                pg_cursor.executemany(sql, rows[i : i + batch])
     return time.perf_counter() - start
 
 
@@ -135,11 +135,11 @@ def read_and_fold(db: Scratch) -> tuple[float, int]:
         finally:
             connection.close()
     else:
-        with psycopg.connect(db.libpq_dsn) as connection, connection.transaction():
-            with connection.cursor(name="fold") as cursor:
-                cursor.itersize = 5000
-                cursor.execute(sql)
-                for row in cursor:
+        with psycopg.connect(db.libpq_dsn) as pg, pg.transaction():
+            with pg.cursor(name="fold") as server_cursor:
+                server_cursor.itersize = 5000
+                server_cursor.execute(sql)
+                for row in server_cursor:
                     json.loads(row[12])
                     counts[(row[2], row[9])] += 1
                     rows += 1

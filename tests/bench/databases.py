@@ -87,7 +87,7 @@ def durability(url: str) -> dict[str, Any]:
                 return {
                     "journal_mode": connection.exec_driver_sql("PRAGMA journal_mode").scalar(),
                     "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[
-                        connection.exec_driver_sql("PRAGMA synchronous").scalar()
+                        int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
                     ],
                 }
             return {
