@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -24,6 +26,7 @@ from flask import (
 )
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
@@ -63,8 +66,16 @@ def init_auth(app: Flask) -> None:
     manager.session_protection = "strong"
     manager.anonymous_user = Anonymous
     manager.user_loader(_load_session_user)
-    manager.request_loader(_load_token_user)
     manager.init_app(app)
+    app.before_request(_authenticate_api_request)
+
+
+def _authenticate_api_request() -> None:
+    # The API decides who is calling from the bearer token alone, before Flask-Login would look
+    # at the session: a browser's cookie (even an anonymous one holding only a CSRF token) must
+    # neither authenticate an API call nor, through session protection, hide a valid token.
+    if is_api_request():
+        g._login_user = _load_token_user(request) or Anonymous()
 
 
 def _load_session_user(user_id: str) -> User | None:
@@ -78,8 +89,6 @@ def _load_session_user(user_id: str) -> User | None:
 
 
 def _load_token_user(req: Any) -> User | None:
-    if not is_api_request():
-        return None
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -174,6 +183,11 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[InputRequired("Enter your password")])
 
 
+@cache
+def _unknown_user_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None: never redirect off-site after sign-in."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -200,7 +214,11 @@ def sign_in() -> Any:
         username = (form.username.data or "").strip()
         with reading_session() as db:
             user = db.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None or not user.check_password(form.password.data or ""):
+        if user is None:
+            # Hash anyway, so the response time does not tell which usernames exist.
+            check_password_hash(_unknown_user_hash(), form.password.data or "")
+            error = "Enter a correct username and password"
+        elif not user.check_password(form.password.data or ""):
             error = "Enter a correct username and password"
         elif not user.active:
             error = "This account has been disabled: ask an administrator"

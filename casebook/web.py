@@ -61,8 +61,9 @@ ERROR_PAGES: dict[int, tuple[str, list[str]]] = {
           ["If you typed the web address, check it is correct.",
            "If you pasted the web address, check you copied the entire address."]),
     405: ("Sorry, that action is not available here", ["Go back and try again."]),
-    413: ("The file is too big",
-          ["The file you sent is larger than casebook accepts. Send a smaller file."]),
+    413: ("What you sent is too large",
+          ["The file or form you sent is larger than casebook accepts. Nothing was saved: "
+           "send a smaller file, or split it."]),
     500: ("Sorry, there is a problem with the service",
           ["Try again later. What you entered has not been saved."]),
 }

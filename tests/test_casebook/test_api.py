@@ -245,3 +245,13 @@ def test_listed_events_show_personal_fields_as_they_were_logged(
     listed = client.get(f"/api/events?case={line['case']}", headers=officer.headers).get_json()
     assert listed["events"][0]["data"]["subject"] == "SUBJ-0042"
     assert listed["events"][0]["data"]["category"] == "neighbour dispute"
+
+
+def test_a_token_works_from_a_client_that_also_holds_a_browser_session(
+        client: FlaskClient, signed_in: SignedIn, make_token: MakeToken) -> None:
+    client.get("/sign-in")  # an anonymous session holding a CSRF token
+    viewer = make_token("viewer")
+    assert client.get("/api/summary?year=2024/25", headers=viewer.headers).status_code == 200
+    signed_in(client, "officer")
+    # Signed in as an officer in the browser, the token's viewer is who the API sees.
+    assert client.get("/api/events", headers=viewer.headers).status_code == 403

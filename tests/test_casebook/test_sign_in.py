@@ -162,3 +162,33 @@ def test_pages_carry_a_content_security_policy_that_lets_the_gov_uk_script_run(
     nonce = policy.split("'nonce-")[1].split("'")[0]
     assert f'nonce="{nonce}"' in response.get_data(as_text=True)
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_unexpected_failure_shows_a_gov_uk_page_or_json_on_the_api(app) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken() -> str:
+        raise RuntimeError("deliberate failure")
+
+    app.add_url_rule("/broken-page", "broken_page", broken)
+    app.add_url_rule("/api/broken", "broken_api", broken)
+    client = app.test_client()
+    page = client.get("/broken-page")
+    assert page.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.get_data(as_text=True)
+    assert "deliberate failure" not in page.get_data(as_text=True)
+    api = client.get("/api/broken")
+    assert api.status_code == 500 and api.get_json()["error"] == "internal_server_error"
+
+
+def test_a_body_over_the_size_limit_is_refused_with_413(app, make_token) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    client = app.test_client()
+    token = csrf_token_from(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"csrf_token": token, "username": "x" * 5000,
+                                             "password": "y"})
+    assert response.status_code == 413
+    assert "What you sent is too large" in response.get_data(as_text=True)
+    api = client.post("/api/events", data="[" + "1," * 1000 + "1]",
+                      content_type="application/json", headers=make_token("officer").headers)
+    assert api.status_code == 413 and api.get_json()["error"] == "request_entity_too_large"
