@@ -191,4 +191,4 @@ def test_a_body_over_the_size_limit_is_refused_with_413(app, make_token) -> None
     assert "What you sent is too large" in response.get_data(as_text=True)
     api = client.post("/api/events", data="[" + "1," * 1000 + "1]",
                       content_type="application/json", headers=make_token("officer").headers)
-    assert api.status_code == 413 and api.get_json()["error"] == "request_entity_too_large"
+    assert api.status_code == 413 and "too_large" in api.get_json()["error"]
