@@ -27,7 +27,7 @@ COMPARED = ("value", "previous", "breakdown", "base")
 KINDS = [
     "davss", "davss", "davss", "mediation", "asb", "cpw", "cpn", "cpn-fpn", "application",
     "threshold", "panel", "freedom", "cctv", "kenward", "enrol", "leave", "join", "quit",
-    "return", "return", "void", "void", "void",
+    "return", "return", "incident", "engagement", "void", "void", "void",
 ]
 
 
@@ -131,6 +131,14 @@ class History:
                      indicator=pick(st.sampled_from(["people-supported", "people-supported",
                                                      "calls"])),
                      quarter=pick(st.sampled_from(QUARTERS)), value=pick(st.integers(0, 90)))
+        elif kind == "incident":
+            self.add("incident.reported", "asb-enforcement",
+                     category=pick(st.sampled_from(["flytipping", "littering"])),
+                     location="Tonbridge")
+        elif kind == "engagement":
+            self.add("engagement.recorded", "community-events",
+                     kind=pick(st.sampled_from(["community-event", "outreach"])),
+                     people=pick(st.integers(0, 200)))
         elif kind == "void":
             targets = [line for line in self.lines
                        if line["type"] != "event.voided" and line["id"] not in self.voided]
