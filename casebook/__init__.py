@@ -13,10 +13,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from casebook import erase_cli, retention, settings  # noqa: F401  (commands join the group)
     from casebook.cli import casebook_group
     from casebook.database import init_engine
+    from casebook.security import init_security
     from casebook.web import init_web
 
     settings.configure(app, test_config)
     init_engine(app)
     app.cli.add_command(casebook_group)
     init_web(app)
+    init_security(app)
     return app

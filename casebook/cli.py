@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
+from casebook.access_log import record
 from casebook.database import engine, load_defaults, migrate
 from casebook.summaries_cli import scheduler_command, summaries_group
 from events.db import reading, writing
@@ -51,6 +53,12 @@ def init_command() -> None:
 def import_command(file: IO[str], user: str | None) -> None:
     """Import events from a JSON Lines FILE: all of it, or nothing if any line is bad."""
     size = _size_of(file)
+    limit = current_app.config["MAX_IMPORT_BYTES"]
+    if size is not None and size > limit:
+        click.echo(f"The file is {size / 2**20:.1f} MB, larger than the {limit / 2**20:.1f} MB "
+                   "casebook imports at once (CASEBOOK_MAX_IMPORT_MB). Nothing was imported: "
+                   "split the file, or raise the limit.", err=True)
+        sys.exit(1)
     try:
         with writing(engine()) as connection, click.progressbar(
             length=size or 0, label="Checking and importing", file=sys.stderr,
@@ -93,6 +101,8 @@ def export_command(file: IO[str]) -> None:
         for event in read_events(connection):
             file.write(json.dumps(event.to_interchange(), ensure_ascii=False) + "\n")
             count += 1
+    with writing(engine()) as connection:
+        record(connection, getpass.getuser(), "export", f"{count} events to {file.name}")
     click.echo(f"{count} events exported.", err=True)
 
 

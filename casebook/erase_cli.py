@@ -9,6 +9,7 @@ from typing import IO
 
 import click
 
+from casebook.access_log import record
 from casebook.cli import casebook_group
 from casebook.database import engine
 from casebook.erasure import erase_subject, subject_access
@@ -24,6 +25,7 @@ def erase_command(subject: str, user: str | None) -> None:
     try:
         with writing(engine()) as connection:
             erasure = erase_subject(connection, subject, erased_by=user or getpass.getuser())
+            record(connection, user or getpass.getuser(), "erase", f"subject key {erasure.key_id}")
     except SubjectUnknown as error:
         click.echo(f"{error} Nothing was erased.", err=True)
         sys.exit(1)
@@ -46,5 +48,8 @@ def subject_export_command(subject: str, file: IO[str]) -> None:
     except SubjectUnknown as error:
         click.echo(str(error), err=True)
         sys.exit(1)
+    with writing(engine()) as connection:
+        # The key id, never the reference: the log must not itself hold personal data.
+        record(connection, getpass.getuser(), "subject-export", f"subject key {document['key_id']}")
     file.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     click.echo(f"{len(document['events'])} events held about the subject.", err=True)

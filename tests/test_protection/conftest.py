@@ -12,6 +12,7 @@ from flask import Flask
 
 from casebook import create_app
 from tests.conftest import POSTGRES_ADMIN_URL, RUN_ID, _admin_engine, _with_database
+from tests.test_casebook.conftest import make_token, make_user, signed_in  # noqa: F401
 
 
 @pytest.fixture
