@@ -1,9 +1,8 @@
-"""Synthetic but plausible events from 1 April 2024 to today, for a first look at casebook.
+"""Synthetic but plausible events from 1 April 2024 to today, for a first look at casebook."""
 
-The days are simulated in order from one seeded random generator, and every event id is derived
-from the seed and the event's place in that order, so the same seed always gives the same events:
-running the demo again writes nothing new, and running it on a later day only adds the days since.
-"""
+# The days are simulated in order from one seeded random generator, and every event id is derived
+# from the seed and the event's place in that order, so the same seed always gives the same events:
+# running the demo again writes nothing new, and running it on a later day only adds the days since.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Spec §5 computed the slow, obvious way from a plain list of events, to check the projections.
+"""Spec §5 computed the slow, obvious way from a plain list of events, to check the projections."""
 
-Nothing here is shared with projections/: the definitions are read from figures.toml afresh and
-every measure is a direct scan of the events, so a mistake in the engine cannot hide here too.
-"""
+# Nothing here is shared with projections/: the definitions are read from figures.toml afresh and
+# every measure is a direct scan of the events, so a mistake in the engine cannot hide here too.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Events that reproduce the figures the CSP published for 2024/25 (seed 000) and 2019/20 (seed 001).
+"""Events that reproduce the figures the CSP published for 2024/25 (seed 000) and 2019/20 (seed 001)."""
 
-Each figure's events are spread over the year's quarters with a fixed random seed, so the file is
-the same on every run; the rules are respected (every CPN follows a CPW in its case, every
-threshold decision follows its application).
-"""
+# Each figure's events are spread over the year's quarters with a fixed random seed, so the file is
+# the same on every run; the rules are respected (every CPN follows a CPW in its case, every
+# threshold decision follows its application).
 
 from __future__ import annotations
 
