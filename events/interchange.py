@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from events.model import NewEvent
 from events.quarters import parse_occurred_at, utc_now
@@ -102,7 +103,7 @@ def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
             errors["version"] = [f"Must be a version from 1 to {event_type.version}."]
         else:
             try:
-                data = event_type.schema().load(event_type.upcast(raw_data, version))
+                data = _schema(event_type.name).load(event_type.upcast(raw_data, version))
             except ValidationError as error:
                 errors.update(flatten_errors(error.messages, "data"))
 
@@ -129,6 +130,12 @@ def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
         data=data,
         recorded_by_given=recorded_by is not None,
     )
+
+
+@cache
+def _schema(type_name: str) -> Schema:
+    """One schema instance per type: building one costs more than loading an event with it."""
+    return EVENT_TYPES[type_name].schema()
 
 
 def _event_id(raw: Any, errors: dict[str, list[str]]) -> str:
