@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -348,10 +349,12 @@ def _load_targets(connection: Connection, target_ids: list[str]) -> dict[str, St
     return found
 
 
-def _insert_for(connection: Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+@lru_cache(maxsize=64)
+def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], column: str, add: bool) -> Any:
+    """The upsert statement, built once: building it costs more than running it for a few rows."""
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    value = table.c[column] + statement.excluded[column] if add else statement.excluded[column]
+    return statement.on_conflict_do_update(index_elements=list(keys), set_={column: value})
 
 
 def _upsert_add(
@@ -360,11 +363,7 @@ def _upsert_add(
     """Insert rows, or add their `column` to the row already there."""
     if not rows:
         return
-    statement = _insert_for(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
-    )
-    connection.execute(statement, rows)
+    connection.execute(_upsert(connection.dialect.name, table, tuple(keys), column, True), rows)
 
 
 def _upsert_set(
@@ -373,11 +372,7 @@ def _upsert_set(
     """Insert rows, or set their `column` on the row already there."""
     if not rows:
         return
-    statement = _insert_for(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={column: statement.excluded[column]}
-    )
-    connection.execute(statement, rows)
+    connection.execute(_upsert(connection.dialect.name, table, tuple(keys), column, False), rows)
 
 
 def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
