@@ -44,6 +44,14 @@ test: $(STAMP) services assets axe
 services:
 	scripts/ensure-test-services.sh
 
+## bench: benchmarks against the plain driver, SQLite and PostgreSQL (a few minutes); see tests/bench/README.md
+bench: $(STAMP) services
+	$(BIN)/python -m tests.bench
+
+## bench-full: the same up to 1,000,000 events (about an hour)
+bench-full: $(STAMP) services
+	$(BIN)/python -m tests.bench --full
+
 ## check: lint and type-check
 check: $(STAMP)
 	$(BIN)/ruff check events projections casebook tests
