@@ -13,6 +13,7 @@ from casebook.pages import chart, describe, queries
 from casebook.pages.figures_view import build_dashboard, change, format_value, points
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label, utc_now
+from projections.definitions import Figure
 from projections.figures import FigureReader, Period, quarters_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -75,15 +76,25 @@ def figure(figure_id: str) -> Any:
         chosen = found[0]
         value = reader.values([period])[(chosen.id, period)].value
         names = queries.scheme_names(connection)
-        listed = [
-            e for e in queries.period_events(
-                connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)]
-            )
-            if chosen.matches(e.event.data)
-        ]
+        listed = counted_events(chosen, queries.period_events(
+            connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)]
+        ))
     detail = can_read_events(current_user, chosen.scheme) and current_user.role != "viewer"
     return render_template(
         "dashboard/figure.html", figure=chosen, period=period, year=year, quarter=quarter,
         value=value, events=listed if detail else [], count=len(listed), detail=detail,
         scheme_name=names.get(chosen.scheme, chosen.scheme),
     )
+
+
+def counted_events(figure: Figure, found: list[queries.ListedEvent]) -> list[queries.ListedEvent]:
+    """Of a scheme's events in the period, those the figure counts."""
+    matching = [e for e in found if figure.matches(e.event.data)]
+    if figure.measure != "latest-return":
+        return matching
+    # Only the return stored last for its quarter counts; earlier ones were corrected by it.
+    latest: dict[int, queries.ListedEvent] = {}
+    for listed in matching:
+        if listed.event.data.get("indicator") == figure.argument:
+            latest[listed.event.period] = listed
+    return sorted(latest.values(), key=lambda e: e.event.position)

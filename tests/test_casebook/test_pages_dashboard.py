@@ -131,3 +131,20 @@ def test_a_chart_has_a_bar_per_quarter_and_says_its_values_in_words() -> None:
     assert '<desc id="c-desc">2024/25 Q1: 2; 2024/25 Q2: –; 2024/25 Q3: 4</desc>' in svg
     heights = [float(h) for h in re.findall(r'<rect[^>]*height="([\d.]+)"', svg)]
     assert heights[2] == 2 * heights[0] and heights[1] == 0
+
+
+def test_a_returns_figure_lists_only_the_return_stored_last_for_each_quarter(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    def idva_return(quarter: str, people: int, indicator: str = "people-supported") -> dict:
+        return event("return.submitted", "idva", "2024-10-05", indicator=indicator,
+                     quarter=quarter, value=people)
+
+    log(engine, idva_return("2024/25 Q1", 80))
+    corrected, second, _ = log(engine, idva_return("2024/25 Q1", 85),
+                               idva_return("2024/25 Q2", 90),
+                               idva_return("2024/25 Q2", 7, indicator="referrals"))
+    assert value(engine, "idva.supported") == 175
+    signed_in(client, "officer")
+    html = client.get("/dashboard/figures/idva.supported?year=2024/25").get_data(as_text=True)
+    assert listed_ids(html) == [corrected.event_id, second.event_id]
