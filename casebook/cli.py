@@ -48,7 +48,8 @@ def init_command() -> None:
 
 
 @casebook_group.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+# Windows tools often save UTF-8 with a byte order mark: it is not part of the first line.
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--as", "user", default=None, help="Who recorded events without recorded_by.")
 def import_command(file: IO[str], user: str | None) -> None:
     """Import events from a JSON Lines FILE: all of it, or nothing if any line is bad."""

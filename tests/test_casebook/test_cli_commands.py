@@ -164,3 +164,14 @@ def test_import_uses_the_as_option_for_lines_without_recorded_by(
     assert runner.invoke(args=["casebook", "import", "--as", "j.smith", str(path)]).exit_code == 0
     exported = json.loads(runner.invoke(args=["casebook", "export", "-"]).stdout)
     assert exported["recorded_by"] == "j.smith"
+
+
+def test_an_import_file_saved_with_a_byte_order_mark_is_read_like_any_other(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "from-a-spreadsheet.jsonl"
+    path.write_text("\ufeff" + json.dumps(referral()) + "\r\n" + json.dumps(referral()) + "\r\n",
+                    encoding="utf-8")
+    result = runner.invoke(args=["casebook", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 written, 0 duplicates skipped, 0 rejected." in result.output
