@@ -24,6 +24,7 @@ from tests.seed_events import (
 )
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "casebook"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _summary(runner: FlaskCliRunner, year: str, quarter: str | None = None) -> dict[str, Any]:
@@ -136,3 +137,10 @@ def test_the_console_script_imports_the_review_and_prints_the_published_summary(
     printed = casebook("summary", "--year", "2024/25", "--format", "json")
     assert printed.returncode == 0, printed.stderr
     _assert_2024_25_published(json.loads(printed.stdout))
+
+    through_flask = subprocess.run(
+        [str(CONSOLE_SCRIPT.parent / "flask"), "--app", "wsgi", "casebook", "summary",
+         "--year", "2024/25"],
+        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert through_flask.returncode == 0, through_flask.stderr
+    assert json.loads(through_flask.stdout) == json.loads(printed.stdout)
