@@ -76,8 +76,10 @@ def figure(figure_id: str) -> Any:
         chosen = found[0]
         value = reader.values([period])[(chosen.id, period)].value
         names = queries.scheme_names(connection)
+        # Who is active at the end of a period is everyone who joined and has not left since.
         listed = counted_events(chosen, queries.period_events(
-            connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)]
+            connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)],
+            since_the_start=chosen.measure == "active",
         ))
     detail = can_read_events(current_user, chosen.scheme) and current_user.role != "viewer"
     return render_template(

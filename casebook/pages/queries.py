@@ -189,14 +189,20 @@ def iter_filtered_events(
 
 
 def period_events(
-    connection: Connection, scheme: str, types: Sequence[str], periods: Sequence[int]
+    connection: Connection, scheme: str, types: Sequence[str], periods: Sequence[int],
+    *, since_the_start: bool = False,
 ) -> list[ListedEvent]:
-    """The not voided events of a scheme and types in the given quarters (by index), in order."""
+    """The not voided events of a scheme and types in the given quarters (by index), in order.
+
+    With `since_the_start`, every such event up to the last of those quarters.
+    """
+    in_periods = (events.c.period <= max(periods) if since_the_start
+                  else events.c.period.in_(list(periods)))
     query = (
         _with_voids()
         .where(
             events.c.scheme == scheme,
-            events.c.period.in_(list(periods)),
+            in_periods,
             events.c.type.in_(list(types)),
             _voids.c.target_id.is_(None),
         )

@@ -148,3 +148,19 @@ def test_a_returns_figure_lists_only_the_return_stored_last_for_each_quarter(
     signed_in(client, "officer")
     html = client.get("/dashboard/figures/idva.supported?year=2024/25").get_data(as_text=True)
     assert listed_ids(html) == [corrected.event_id, second.event_id]
+
+
+def test_an_active_figure_lists_every_joining_and_leaving_up_to_the_end_of_the_period(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    def member(kind: str, name: str, day: str) -> dict:
+        return event(f"member.{kind}", "safer-towns", day, member=name)
+
+    events = log(engine, member("joined", "Bakery", "2024-02-01"),
+                 member("joined", "Chemist", "2024-03-01"),
+                 member("left", "Bakery", "2024-05-01"),
+                 member("joined", "Florist", "2024-08-01"))
+    assert value(engine, "safer_towns.members", quarter="Q1") == 1
+    signed_in(client, "officer")
+    response = client.get("/dashboard/figures/safer_towns.members?year=2024/25&quarter=Q1")
+    assert listed_ids(response.get_data(as_text=True)) == [e.event_id for e in events[:3]]
