@@ -49,6 +49,8 @@ def local_time(moment: datetime | None) -> str:
         return ""
     local = moment.astimezone(LONDON)
     clock = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
+    # GOV.UK style: "midday" and "midnight", never 12pm and 12am.
+    clock = {"12pm": "midday", "12am": "midnight"}.get(clock, clock)
     return f"{local.day} {local.strftime('%B %Y')} at {clock}"
 
 

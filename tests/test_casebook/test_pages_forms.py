@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from casebook.forms import form_for, read_submission, submission_errors
+from casebook.pages.describe import local_time, occurred
 from events.interchange import InvalidEvent, parse_event
 from events.types import EVENT_TYPES, event_type
 
@@ -98,3 +101,10 @@ def test_a_cpw_without_a_case_asks_for_the_case_reference() -> None:
     assert submission_errors(form, refused.value.errors) == {
         "case": "Enter the case reference: this event must belong to a case",
     }
+
+
+def test_times_are_said_in_uk_local_time_the_govuk_way() -> None:
+    assert local_time(datetime(2024, 7, 1, 13, 30, tzinfo=UTC)) == "1 July 2024 at 2:30pm"
+    assert local_time(datetime(2024, 7, 1, 11, 0, tzinfo=UTC)) == "1 July 2024 at midday"
+    assert local_time(datetime(2024, 12, 1, 0, 0, tzinfo=UTC)) == "1 December 2024 at midnight"
+    assert occurred(datetime(2024, 6, 30, 23, 0, tzinfo=UTC)) == "1 July 2024"
