@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from casebook import create_app
+from tests.helpers import event
 from tests.seed_events import published_2019_20_events, published_2024_25_events, write_jsonl
 
 YEARS = ["2019/20", "2020/21", "2023/24", "2024/25", "2025/26"]
@@ -57,9 +58,16 @@ def test_an_export_imported_into_an_empty_database_exports_the_same_events_and_f
     runner: FlaskCliRunner, second_app: Flask, tmp_path: Path
 ) -> None:
     source = tmp_path / "source.jsonl"
-    write_jsonl(published_2019_20_events() + published_2024_25_events(), source)
+    written_by_hand = [
+        event("engagement.recorded", "kenward-trust", "2024-07-01T00:30:00+01:00",
+              kind="outreach", people=7, location="Café Rouge – High St, Tonbridge"),
+        event("referral.received", "mediation", "2024-09-30T23:30:00Z", "MED-UNI-1",
+              category="voisins à problèmes 🏠"),
+    ]
+    write_jsonl(published_2019_20_events() + published_2024_25_events() + written_by_hand, source)
     assert runner.invoke(args=["casebook", "import", str(source)]).exit_code == 0
     first = _export(runner, tmp_path / "first.jsonl")
+    assert first[-1]["data"]["category"] == "voisins à problèmes 🏠"
 
     second_runner = second_app.test_cli_runner()
     imported = second_runner.invoke(args=["casebook", "import", str(tmp_path / "first.jsonl")])
