@@ -23,11 +23,15 @@ def parse_occurred_at(text: str) -> datetime:
     if not text:
         raise ValueError("Not a valid date or time.")
     if len(text) == 10:
-        day = date.fromisoformat(text)
-        return datetime.combine(day, time(0, 0), LONDON).astimezone(UTC)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LONDON)
+        moment = datetime.combine(date.fromisoformat(text), time(0, 0), LONDON)
+    else:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LONDON)
+    try:
+        moment.astimezone(UTC).astimezone(LONDON)
+    except OverflowError as error:  # a time at the calendar's very edge, shifted past it
+        raise ValueError("Not a valid date or time.") from error
     return moment.astimezone(UTC)
 
 
