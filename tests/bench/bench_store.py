@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from events.db import reading, writing
 from events.interchange import parse_event
 from events.model import NewEvent
@@ -28,21 +30,15 @@ SUMMARY_YEAR = FinancialYear.parse("2023/24")
 SUMMARY_QUARTER = 2
 
 
-def interactive_append(db: Scratch, lines: Sequence[dict[str, Any]]) -> Latencies:
+def interactive_append(engine: Engine, lines: Sequence[dict[str, Any]]) -> Latencies:
     """Each event validated, checked and appended with its projections in its own transaction."""
-    from events.db import make_engine
-
-    engine = make_engine(db.url)
     latencies = Latencies()
-    try:
-        for line in lines:
-            start = time.perf_counter()
-            event: NewEvent = parse_event(line, default_recorded_by="bench")
-            with writing(engine) as connection:
-                append(connection, [event], project=project)
-            latencies.add(time.perf_counter() - start)
-    finally:
-        engine.dispose()
+    for line in lines:
+        start = time.perf_counter()
+        event: NewEvent = parse_event(line, default_recorded_by="bench")
+        with writing(engine) as connection:
+            append(connection, [event], project=project)
+        latencies.add(time.perf_counter() - start)
     return latencies
 
 
@@ -81,8 +77,8 @@ def startup(db: Scratch) -> ChildRun:
     return _checked(run_child([CASEBOOK, "--help"], _env(db)), "casebook --help")
 
 
-def summary_ms(db: Scratch, *, runs: int = 7) -> dict[str, float]:
-    """Median milliseconds of the year and one quarter's summary (after one warm-up each)."""
+def summary_ms(db: Scratch, *, runs: int = 15) -> dict[str, float]:
+    """Median (and fastest) milliseconds of the year's and a quarter's summary, after a warm-up."""
     from events.db import make_engine
 
     engine = make_engine(db.url)
@@ -99,6 +95,7 @@ def summary_ms(db: Scratch, *, runs: int = 7) -> dict[str, float]:
             if not summary["figures"]:
                 raise RuntimeError("the summary has no figures")
             result[name] = round(statistics.median(times) * 1000, 2)
+            result[f"{name}_fastest"] = round(min(times) * 1000, 2)
     finally:
         engine.dispose()
     return result
