@@ -29,10 +29,11 @@ def erase_command(subject: str, user: str | None) -> None:
     except SubjectUnknown as error:
         click.echo(f"{error} Nothing was erased.", err=True)
         sys.exit(1)
+    events = f"{erasure.events_sealed} event{'' if erasure.events_sealed == 1 else 's'}"
     click.echo(
-        f"Erased: the key {erasure.key_id} is destroyed, so the personal fields of "
-        f"{erasure.events_sealed} events can no longer be read. Recorded as event "
-        f"{erasure.event.event_id}. Figures are unchanged."
+        f"Erased: the key {erasure.key_id} is destroyed, so the personal fields of {events} "
+        f"can no longer be read. Recorded as event {erasure.event.event_id}. "
+        "Figures are unchanged."
     )
 
 
