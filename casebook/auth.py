@@ -74,6 +74,7 @@ def _authenticate_api_request() -> None:
     # The API decides who is calling from the bearer token alone, before Flask-Login would look
     # at the session: a browser's cookie (even an anonymous one holding only a CSRF token) must
     # neither authenticate an API call nor, through session protection, hide a valid token.
+    # Flask-Login reads the request's user from g._login_user once it is set.
     if is_api_request():
         g._login_user = _load_token_user(request) or Anonymous()
 
