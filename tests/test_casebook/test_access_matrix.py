@@ -148,3 +148,22 @@ def test_every_role_gets_into_exactly_the_routes_it_should(
                 sign_in(visitor.client, visitor.username, visitor.password)
     assert tried >= 5 * 30
     assert wrong == []
+
+
+def test_every_form_post_without_its_csrf_token_is_refused(
+        app: Flask, engine: Engine, visitors: list[Visitor], make_user: MakeUser) -> None:
+    stored = log(engine, referral(scheme="davss"))[0]
+    target = make_user("viewer")
+    samples: dict[str, Any] = {**PLAIN_SAMPLES, "case_ref": stored.case_ref,
+                               "event_id": stored.event_id, "user_id": target.id}
+    admin = next(v for v in visitors if v.role == "admin")
+    posts = [(endpoint, arguments) for endpoint, method, arguments in routes(app)
+             if method == "POST" and not endpoint.startswith("api.")]
+    assert len(posts) >= 8
+    for endpoint, arguments in posts:
+        with app.test_request_context():
+            path = url_for(endpoint, **{name: samples[name] for name in arguments})
+        response = admin.client.post(path, data={"reason": "x", "active": "no"})
+        assert response.status_code == 400, f"POST {path} without a CSRF token: {response.status}"
+        assert "Your form could not be sent" in response.get_data(as_text=True)
+    assert admin.client.get("/signed-in").status_code == 200
