@@ -172,6 +172,25 @@ def create_token(username: str, name: str) -> str:
     return secret
 
 
+def tokens_of(user_id: int) -> list[ApiToken]:
+    """A user's API tokens, newest first (their hashes only: the secrets are never kept)."""
+    from casebook.models import reading_session
+
+    with reading_session() as db:
+        return list(db.execute(sa.select(ApiToken).where(ApiToken.user_id == user_id)
+                               .order_by(ApiToken.id.desc())).scalars())
+
+
+def revoke_token(token_id: int, user_id: int | None = None) -> ApiToken:
+    """Revoke a token (of `user_id`, when given); revoking twice keeps the first time."""
+    with writing_session() as db:
+        token = db.get(ApiToken, token_id)
+        if token is None or (user_id is not None and token.user_id != user_id):
+            raise AccountError("token", f"There is no token {token_id}.")
+        token.revoked_at = token.revoked_at or utc_now()
+    return token
+
+
 def add_scheme(scheme_id: str, fields: dict[str, str], changed_by: str) -> None:
     """Add a scheme and record its creation in the scheme's history."""
     if not SCHEME_ID.match(scheme_id):

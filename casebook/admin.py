@@ -87,7 +87,8 @@ def user(user_id: int) -> Any:
             flash(f"{found.username} is now: {ROLE_LABELS[str(form['role'])]}.", "success")
             return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user_form.html", form=form, errors=errors,
-                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=found)
+                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=found,
+                           tokens=accounts.tokens_of(user_id))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -102,6 +103,33 @@ def user_active(user_id: int) -> Any:
         flash(error.message, "error")
     else:
         flash(f"{changed.username} {'enabled' if active else 'disabled'}.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/tokens")
+def user_token(user_id: int) -> Any:
+    """Create an API token for a user, shown once."""
+    with reading_session() as db:
+        found = db.get(User, user_id)
+    if found is None:
+        abort(404)
+    name = request.form.get("name", "").strip()[:200] or "created on the admin pages"
+    try:
+        secret = accounts.create_token(found.username, name)
+    except AccountError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/token.html", user=found, token=secret, name=name)
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+def user_token_revoke(user_id: int, token_id: int) -> Any:
+    """Revoke one of a user's API tokens."""
+    try:
+        token = accounts.revoke_token(token_id, user_id)
+    except AccountError:
+        abort(404)
+    flash(f"Token “{token.name}” revoked: it no longer works.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

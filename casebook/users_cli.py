@@ -6,9 +6,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from casebook.accounts import AccountError, create_token, create_user, set_active
+from casebook.accounts import AccountError, create_token, create_user, revoke_token, set_active
 from casebook.cli import casebook_group
-from casebook.models import ROLES, ApiToken, User, reading_session, utc_now, writing_session
+from casebook.models import ROLES, ApiToken, User, reading_session, utc_now
 
 user_group = AppGroup("user", help="Add and list the people who sign in to casebook.")
 token_group = AppGroup("token", help="Create and revoke API tokens.")
@@ -79,11 +79,10 @@ def list_tokens_command() -> None:
 @click.argument("token_id", type=int)
 def revoke_token_command(token_id: int) -> None:
     """Revoke the API token with TOKEN_ID (see `casebook token list`)."""
-    with writing_session() as db:
-        token = db.get(ApiToken, token_id)
-        if token is None:
-            raise click.ClickException(f"no token {token_id}")
-        token.revoked_at = token.revoked_at or utc_now()
+    try:
+        revoke_token(token_id)
+    except AccountError as error:
+        raise _cli_error(error) from error
     click.echo(f"Token {token_id} revoked.")
 
 

@@ -50,7 +50,7 @@ ACCESS: dict[str, str | frozenset[str]] = {
 FILENAMES = {"static": "casebook.css", "govuk_assets": "images/favicon.ico"}
 PLAIN_SAMPLES = {"scheme_id": "davss", "type_name": "referral.received",
                  "figure_id": "davss.referrals", "summary_id": 1, "variant": "internal",
-                 "fmt": "csv"}
+                 "fmt": "csv", "token_id": 1}
 
 
 def expected_access(endpoint: str) -> str | frozenset[str] | None:

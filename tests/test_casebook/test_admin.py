@@ -150,3 +150,36 @@ def test_a_scheme_with_a_bad_id_or_a_blank_name_is_refused(
     response = _post(client, "/admin/schemes/davss", {"name": " ", "lead": "y",
                                                       "priority": "z"})
     assert 'href="#name"' in response.get_data(as_text=True)
+
+
+def test_an_admin_creates_a_users_api_token_and_revokes_it(
+        client: FlaskClient, signed_in: SignedIn, make_user) -> None:
+    signed_in(client, "admin")
+    officer = make_user("officer")
+    page = f"/admin/users/{officer.id}"
+    created = _post(client, f"{page}/tokens", {"name": "nightly upload"}, page=page)
+    token = re.search(r'id="token"><code>([^<]+)</code>', created.get_data(as_text=True))
+    assert token
+    headers = {"Authorization": f"Bearer {token.group(1)}"}
+    assert client.get("/api/events", headers=headers).status_code == 200
+    listed = client.get(page).get_data(as_text=True)
+    assert "nightly upload" in listed and token.group(1) not in listed
+    token_id = re.search(rf"/admin/users/{officer.id}/tokens/(\d+)/revoke", listed)
+    assert token_id
+    revoked = _post(client, f"{page}/tokens/{token_id.group(1)}/revoke", {}, page=page)
+    assert revoked.status_code == 302
+    assert client.get("/api/events", headers=headers).status_code == 401
+    assert "Revoked" in client.get(page).get_data(as_text=True)
+
+
+def test_a_token_cannot_be_revoked_through_another_users_page(
+        client: FlaskClient, signed_in: SignedIn, make_token) -> None:
+    me = signed_in(client, "admin")
+    other = make_token("officer")
+    listed = client.get(f"/admin/users/{other.user.id}").get_data(as_text=True)
+    token_id = re.search(r"/tokens/(\d+)/revoke", listed)
+    assert token_id
+    wrong = _post(client, f"/admin/users/{me.id}/tokens/{token_id.group(1)}/revoke", {},
+                  page=f"/admin/users/{me.id}")
+    assert wrong.status_code == 404
+    assert client.get("/api/events", headers=other.headers).status_code == 200
