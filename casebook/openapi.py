@@ -5,9 +5,60 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from events.types import EVENT_TYPES
+from marshmallow import Schema, fields, validate
+
+from events.types import ERASED, EVENT_TYPES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def field_schema(field: fields.Field) -> dict[str, Any]:
+    """The JSON Schema of one marshmallow field, with its choices, ranges and lengths."""
+    if isinstance(field, fields.Boolean):
+        out: dict[str, Any] = {"type": "boolean"}
+    elif isinstance(field, fields.Integer):
+        out = {"type": "integer"}
+    elif isinstance(field, fields.List):
+        out = {"type": "array", "items": field_schema(field.inner)}
+    elif isinstance(field, fields.String):
+        out = {"type": "string"}
+    else:
+        out = {}
+    array = out.get("type") == "array"
+    for check in field.validators:
+        if isinstance(check, validate.OneOf):
+            out["enum"] = list(check.choices)
+        elif isinstance(check, validate.Range):
+            if check.min is not None:
+                out["minimum"] = check.min
+            if check.max is not None:
+                out["maximum"] = check.max
+        elif isinstance(check, validate.Length):
+            if check.min is not None:
+                out["minItems" if array else "minLength"] = check.min
+            if check.max is not None:
+                out["maxItems" if array else "maxLength"] = check.max
+        elif isinstance(check, validate.Regexp):
+            out["pattern"] = check.regex.pattern
+    label = field.metadata.get("label")
+    if label:
+        out["description"] = label
+    if field.allow_none:
+        out["nullable"] = True
+    return out
+
+
+def data_schema(schema: type[Schema]) -> dict[str, Any]:
+    """The JSON Schema of an event type's data, from the marshmallow schema forms and imports use."""
+    declared = schema().fields
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {field.data_key or name: field_schema(field)
+                       for name, field in declared.items()},
+        "required": sorted(field.data_key or name for name, field in declared.items()
+                           if field.required) or None,
+    }
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -27,15 +78,31 @@ def _query(name: str, description: str, schema: dict[str, Any],
 @cache
 def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI 3.0 document."""
+    # Erasures are recorded only by `casebook erase`, which destroys the key: never sent in.
+    sendable = {name: kind for name, kind in sorted(EVENT_TYPES.items()) if name != ERASED}
+    event_inputs = {f"Event_{name}": _event_input(name) for name in sendable}
+    data_schemas = {f"Data_{name}": _without_empty(data_schema(kind.schema))
+                    for name, kind in sendable.items()}
     event_input = {
-        "type": "object",
         "description": "One event in the interchange format (product specification, section 4).",
+        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in event_inputs],
+    }
+    return _document(event_input, event_inputs, data_schemas)
+
+
+def _without_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if value is not None}
+
+
+def _event_input(type_name: str) -> dict[str, Any]:
+    return {
+        "type": "object",
         "required": ["type", "scheme", "occurred_at", "data"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "format": "uuid",
                    "description": "Idempotency key; made by casebook when absent."},
-            "type": {"type": "string", "enum": sorted(EVENT_TYPES)},
+            "type": {"type": "string", "enum": [type_name]},
             "version": {"type": "integer", "minimum": 1},
             "scheme": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
             "case": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$"},
@@ -44,9 +111,13 @@ def openapi_document() -> dict[str, Any]:
                                            "(Europe/London) time without an offset."},
             "recorded_by": {"type": "string",
                             "description": "Always the token's user; may be left out."},
-            "data": {"type": "object", "description": "The fields of the event's type."},
+            "data": {"$ref": f"#/components/schemas/Data_{type_name}"},
         },
     }
+
+
+def _document(event_input: dict[str, Any], event_inputs: dict[str, Any],
+              data_schemas: dict[str, Any]) -> dict[str, Any]:
     stored_event = {
         "type": "object",
         "required": ["id", "type", "scheme", "occurred_at", "recorded_by", "data",
@@ -224,6 +295,8 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "EventInput": event_input,
+                **event_inputs,
+                **data_schemas,
                 "StoredEvent": stored_event,
                 "Error": refusal,
             },

@@ -50,3 +50,21 @@ def test_no_generated_request_makes_the_api_fail(app: Flask, make_token: MakeTok
                 case.validate_response(response, checks=[not_a_server_error])
 
             never_a_server_error()
+
+
+def test_the_documented_event_shape_accepts_real_events_and_refuses_wrong_ones(
+        client: FlaskClient) -> None:
+    from openapi_schema_validator import OAS30Validator
+
+    from tests.helpers import notice, referral
+
+    document = client.get("/api/openapi.json").get_json()
+    schema = {**document["components"]["schemas"]["EventInput"],
+              "components": document["components"]}
+    validator = OAS30Validator(schema)
+    for good in (referral(risk="high", gender="female"), notice("cpw", case="ASB-1")):
+        assert validator.is_valid(good), list(validator.iter_errors(good))
+    wrong = [notice("shouting", case="ASB-1"), {**referral(), "data": {"risk": "extreme"}},
+             {**referral(), "data": {"colour": "blue"}}, {**referral(), "colour": "blue"}]
+    for line in wrong:
+        assert not validator.is_valid(line), line
