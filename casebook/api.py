@@ -20,6 +20,7 @@ from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
 from events.store import ConcurrencyConflict, EventsRefused, append
 from events.subjects import readable_events
 from events.tables import events
+from events.types import ERASED
 from projections.rebuild import project
 from projections.summary import build_summary
 
@@ -144,6 +145,10 @@ def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, li
             if isinstance(item, dict) and item.get("recorded_by", username) != username:
                 raise InvalidEvent({"recorded_by": [
                     f"Events sent with your token are recorded by {username}; leave it out."]})
+            if isinstance(item, dict) and item.get("type") == ERASED:
+                # Only `casebook erase` records one, as it destroys the key in the same step.
+                raise InvalidEvent({"type": [
+                    "An erasure is recorded by `casebook erase`, which destroys the key."]})
             parsed.append(parse_event(item, default_recorded_by=username))
         except InvalidEvent as error:
             refused[index] = error.errors

@@ -3,6 +3,7 @@ limits, and no secret in the repository."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -199,3 +200,16 @@ def test_the_secret_key_is_generated_into_the_instance_folder_readable_only_by_i
     first = _instance_secret(tmp_path / "instance")
     assert len(first) == 64 and _instance_secret(tmp_path / "instance") == first
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_api_cannot_record_an_erasure_without_destroying_a_key(
+    client: FlaskClient, make_token: MakeToken, engine: Engine
+) -> None:
+    token = make_token("officer")
+    erasure = {"type": "subject.erased", "scheme": "davss", "occurred_at": "2024-05-01",
+               "data": {"key": "5b0c3f4e-1111-4222-8333-944455556666"}}
+    response = client.post("/api/events", json={"events": [erasure]}, headers=token.headers)
+    assert response.status_code == 422
+    assert "casebook erase" in json.dumps(response.get_json())
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM events").scalar_one() == 0
