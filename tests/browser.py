@@ -53,26 +53,14 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         thread.join(timeout=10)
 
 
-#: The browser started by the first test module that asked for one.
-_STARTED: list[Browser] = []
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless, started once per test run."""
-    # Each module importing this fixture gets its own session-scoped copy, and a second
-    # sync_playwright() in one process fails: later copies share the first one's browser,
-    # which session teardown (last set up, first torn down) closes last.
-    if _STARTED:
-        yield _STARTED[0]
-        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"The browser tests need Chromium at {CHROMIUM} (apt-get install chromium).")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        _STARTED.append(browser)
         yield browser
-        _STARTED.clear()
         browser.close()
 
 

@@ -24,6 +24,9 @@ from casebook.database import load_defaults, migrate
 from events.db import make_engine
 from projections.rebuild import rebuild
 
+#: The browser fixtures, defined once for the whole run (one Chromium per run).
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASEBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import LiveServer, Screenshots, browser_page, chromium, live_server, screenshot
+from tests.browser import LiveServer, Screenshots
 from tests.test_casebook.conftest import MakeUser
-
-__all__ = ["browser_page", "chromium", "live_server", "screenshot"]
 
 pytestmark = pytest.mark.browser
 

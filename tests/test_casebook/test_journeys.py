@@ -8,22 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from tests.browser import (
-    Accessible,
-    LiveServer,
-    Screenshots,
-    accessibility_problems,
-    accessible,
-    axe_source,
-    browser_page,
-    chromium,
-    live_server,
-    screenshot,
-)
+from tests.browser import Accessible, LiveServer, Screenshots, accessibility_problems
 from tests.helpers import log, referral
 from tests.test_casebook.conftest import MakeUser, TestUser
-
-__all__ = ["accessible", "axe_source", "browser_page", "chromium", "live_server", "screenshot"]
 
 pytestmark = pytest.mark.browser
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import Result
 from flask.testing import FlaskCliRunner
 from openpyxl import load_workbook
+from playwright.sync_api import Page
 from sqlalchemy.engine import Engine
 
 from projections.render import CSV_COLUMNS
@@ -177,10 +178,8 @@ def test_missing_returns_names_the_scheme_that_has_not_returned(
 
 @pytest.mark.browser
 def test_the_printable_review_renders_in_chromium_with_a_chart_per_priority(
-    engine: Engine, runner: FlaskCliRunner, tmp_path: Path, backend: str
+    engine: Engine, runner: FlaskCliRunner, tmp_path: Path, backend: str, browser_page: Page
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     seed(engine)
     run(runner, "run-due", "--now", "2025-04-01T02:00:00+01:00")
     summary_id = only_id(runner, "2024/25", "Q1")
@@ -190,24 +189,15 @@ def test_the_printable_review_renders_in_chromium_with_a_chart_per_priority(
         "--output", str(page_path))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / f"summary-2024-25-q1-published-{backend}.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(page_path.as_uri())
-            headings = page.locator("h2").all_inner_texts()
-            charts = page.locator("section.priority svg").count()
-            cpw = page.locator("tr#asb\\.cpw td").nth(1).inner_text()
-            davss = page.locator("tr#davss\\.referrals td").all_inner_texts()
-            page.emulate_media(media="print")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    page = browser_page
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(page_path.as_uri())
+    headings = page.locator("h2").all_inner_texts()
+    charts = page.locator("section.priority svg").count()
+    cpw = page.locator("tr#asb\\.cpw td").nth(1).inner_text()
+    davss = page.locator("tr#davss\\.referrals td").all_inner_texts()
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shot), full_page=True)
     priorities = list(dict.fromkeys(f["priority"] for f in document["figures"].values()))
     assert headings == priorities
     assert charts == len(priorities)

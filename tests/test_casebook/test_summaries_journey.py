@@ -6,11 +6,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from tests.browser import LiveServer, Screenshots, browser_page, chromium, live_server, screenshot
+from tests.browser import LiveServer, Screenshots
 from tests.helpers import log, referral
 from tests.test_casebook.conftest import MakeUser
-
-__all__ = ["browser_page", "chromium", "live_server", "screenshot"]
 
 pytestmark = pytest.mark.browser
 
