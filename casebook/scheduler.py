@@ -1,4 +1,4 @@
-"""The scheduler process: quarterly summaries and partner-return reminders, never inside the web app."""
+"""The scheduler process: quarterly summaries, return reminders and retention, never in the web app."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from casebook.retention import RetentionPolicy, run_retention
 from events.quarters import LONDON, utc_now
 from projections.archive import SCHEDULED, StoredSummary, generate
 from projections.due import last_ended_quarter, quarter_just_ended, run_due
@@ -25,6 +26,7 @@ log = logging.getLogger("casebook.scheduler")
 QUARTERLY_JOB_ID = "casebook-quarterly-summaries"
 REMINDER_JOB_ID = "casebook-missing-returns"
 CATCH_UP_JOB_ID = "casebook-catch-up"
+RETENTION_JOB_ID = "casebook-retention"
 #: How often the scheduler looks for ended quarters that gained their first events (an import
 #: of old records, or demo data written after start) and still lack a summary.
 CATCH_UP_MINUTES = 15
@@ -36,6 +38,7 @@ class _Target:
     """The engine the jobs use: set when the scheduler process starts, never at import."""
 
     engine: Engine | None = None
+    retention: RetentionPolicy | None = None
 
 
 def quarterly_trigger() -> CronTrigger:
@@ -46,6 +49,11 @@ def quarterly_trigger() -> CronTrigger:
 def reminder_trigger() -> CronTrigger:
     """09:00 London time on the seventh day of each quarter: returns are due by then."""
     return CronTrigger(month="1,4,7,10", day=7, hour=9, minute=0, timezone=LONDON)
+
+
+def retention_trigger() -> CronTrigger:
+    """03:00 London time every day: personal data past its retention period goes promptly."""
+    return CronTrigger(hour=3, minute=0, timezone=LONDON)
 
 
 def _engine() -> Engine:
@@ -86,6 +94,17 @@ def catch_up_job() -> None:
         log.info("caught up %s version %s (id %s)", stored.title, stored.version, stored.id)
 
 
+def retention_job() -> None:
+    """The daily job: erase the subjects of cases closed longer ago than their retention period."""
+    if _Target.retention is None:
+        return
+    report = run_retention(_engine(), _Target.retention, now=utc_now(), erased_by="retention (scheduler)")
+    log.info("retention: %d closed cases, %d past retention, %d subject keys erased",
+             report.closed_cases, len(report.expired), len(report.erased))
+    for key_id, cases in report.erased.items():
+        log.info("retention erased subject key %s (cases %s)", key_id, ", ".join(cases))
+
+
 def build_scheduler(engine: Engine) -> BlockingScheduler:
     """A blocking scheduler whose jobs persist in the application database."""
     scheduler = BlockingScheduler(
@@ -102,12 +121,17 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
     scheduler.add_job(catch_up_job, IntervalTrigger(minutes=CATCH_UP_MINUTES, timezone=LONDON),
                       id=CATCH_UP_JOB_ID, name="Catch up on due summaries",
                       replace_existing=True)
+    scheduler.add_job(retention_job, retention_trigger(), id=RETENTION_JOB_ID,
+                      name="Erase personal data past retention", replace_existing=True)
     return scheduler
 
 
-def run_scheduler(engine: Engine, say: Callable[[str], Any] = print) -> None:
+def run_scheduler(
+    engine: Engine, say: Callable[[str], Any] = print, retention: RetentionPolicy | None = None
+) -> None:
     """Catch up on every due summary, then run the jobs until stopped (SIGTERM or Ctrl-C)."""
     _Target.engine = engine
+    _Target.retention = retention
     generated = run_due(engine, utc_now())
     for stored in generated:
         say(f"Caught up: {stored.title} (id {stored.id}, version {stored.version})")
@@ -130,3 +154,4 @@ def run_scheduler(engine: Engine, say: Callable[[str], Any] = print) -> None:
         scheduler.start()
     finally:
         _Target.engine = None
+        _Target.retention = None

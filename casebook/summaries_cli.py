@@ -139,6 +139,7 @@ def missing_returns_command(now: str | None, quarter: str | None) -> None:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler process: catch up, then generate each quarter's summary as it ends."""
+    from casebook.retention import policy_from_config
     from casebook.scheduler import run_scheduler
 
-    run_scheduler(engine(), say=lambda line: click.echo(line))
+    run_scheduler(engine(), say=lambda line: click.echo(line), retention=policy_from_config())

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
 from tests.helpers import event, log, referral
 from tests.test_protection.support import all_figures, exported
+
+BST = timedelta(hours=1)
 
 
 def _cases(engine: Engine) -> None:
@@ -71,3 +75,34 @@ def test_a_scheme_can_keep_cases_longer_than_the_default(app: Flask, engine: Eng
     report = json.loads(result.output)
     assert [c["case"] for c in report["expired_cases"]] == ["ASB-1"]
     assert "S-OLD" in json.dumps(exported(engine))
+
+
+def test_the_scheduler_runs_retention_every_night_at_three_london_time() -> None:
+    from datetime import datetime
+
+    from casebook.scheduler import retention_trigger
+    from events.quarters import LONDON
+
+    after = datetime(2025, 3, 30, 3, 30, tzinfo=LONDON)  # the night the clocks went forward
+    fire = retention_trigger().get_next_fire_time(None, after)
+    assert fire is not None and (fire.day, fire.hour, fire.utcoffset()) == (31, 3, BST)
+
+
+def test_the_scheduled_retention_job_erases_what_the_command_would(
+    app: Flask, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from casebook import scheduler
+    from casebook.retention import RetentionPolicy
+
+    _cases(engine)
+    before = all_figures(engine)
+    monkeypatch.setattr(scheduler, "utc_now", lambda: datetime(2025, 6, 1, tzinfo=UTC))
+    monkeypatch.setattr(scheduler._Target, "engine", engine)
+    monkeypatch.setattr(scheduler._Target, "retention", RetentionPolicy(6, {}))
+    scheduler.retention_job()
+    erased = [e for e in exported(engine) if e["type"] == "subject.erased"]
+    assert len(erased) == 2
+    assert "S-OLD" not in json.dumps(exported(engine))
+    assert all_figures(engine) == before
