@@ -37,8 +37,10 @@ $(AXE_STAMP):
 	npm install --no-save --no-audit --no-fund --prefix .cache/npm-axe axe-core@$(AXE_CORE)
 	touch $(AXE_STAMP)
 
-## test: every test, on SQLite and PostgreSQL, browser journeys included
+## test: lint, type-check, then every test on SQLite and PostgreSQL, browser journeys included
 test: $(STAMP) services assets axe
+	$(BIN)/ruff check events projections casebook tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 services:
