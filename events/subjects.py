@@ -171,6 +171,11 @@ class _Key:
     key: bytes
 
 
+#: How many events and case links a sealer remembers between batches: an import of a million
+#: lines must not hold a million entries (its memory has to stay flat as the file grows).
+CACHE_LIMIT = 20_000
+
+
 class Sealer:
     """Seals the personal fields of events about to be appended, making keys as needed."""
 
@@ -188,6 +193,8 @@ class Sealer:
         """Each event's key id (or None) and data JSON, personal fields sealed."""
         if not any(personal_fields(e.type) & e.data.keys() for e in batch):
             return [(None, e.data_json) for e in batch]
+        if len(self._by_event) + len(self._links) > CACHE_LIMIT:
+            self._forget()
         self._prefetch(batch)
         sealed: list[tuple[str | None, str]] = []
         new_keys: list[dict[str, Any]] = []
@@ -209,6 +216,14 @@ class Sealer:
         if new_links:
             self.connection.execute(sa.insert(case_subjects), new_links)
         return sealed
+
+    def _forget(self) -> None:
+        """Drop what earlier batches loaded; `_prefetch` reads it back from this transaction."""
+        self._subjects.clear()
+        self._case_keys.clear()
+        self._case_links.clear()
+        self._links.clear()
+        self._by_event.clear()
 
     def _key_for(
         self, event: NewEvent, new_keys: list[dict[str, Any]], new_links: list[dict[str, Any]],

@@ -4,6 +4,8 @@ erases them everywhere the log is read, and no figure moves."""
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from events.db import reading
+from events import subjects
+from events.db import make_engine, reading
 from events.store import read_events
 from events.subjects import ERASED, ERASED_SUBJECT_PREFIX
 from projections.rebuild import rebuild
@@ -158,3 +161,45 @@ def test_a_subject_can_be_erased_from_a_retired_scheme(
                                    "WHERE scheme_id = 'davss'")
     result = runner.invoke(args=["casebook", "erase", "S-BOB-1990"])
     assert result.exit_code == 0, result.output
+
+
+def _import_in_chunks(engine: Engine, lines: list[dict[str, object]], chunk_size: int) -> None:
+    from events.store import import_lines
+    from projections.rebuild import project
+
+    with engine.connect() as connection, connection.execution_options(casebook_write=True).begin():
+        report = import_lines(connection, [json.dumps(line) for line in lines],
+                              default_recorded_by="importer", project=project, chunk_size=chunk_size)
+        assert report.errors == []
+
+
+def test_a_sealer_that_forgets_between_chunks_seals_exactly_as_one_that_remembers(
+    engine: Engine, new_database_url: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import's memory stays flat because the sealer forgets; forgetting must change nothing."""
+    lines = [
+        referral(subject="S-1", case="DA-1", occurred_at="2024-04-10", event_id=str(uuid.UUID(int=1))),
+        referral(subject="S-2", case="DA-2", occurred_at="2024-04-11", event_id=str(uuid.UUID(int=2))),
+        event("case.closed", "davss", "2024-05-01", "DA-1", event_id=str(uuid.UUID(int=3)), outcome="moved away"),
+        referral(subject="S-1", case="DA-3", occurred_at="2024-06-10", event_id=str(uuid.UUID(int=4))),
+        event("case.closed", "davss", "2024-06-11", "DA-2", event_id=str(uuid.UUID(int=5)), outcome="support ended"),
+        referral(subject="S-2", case="DA-2", occurred_at="2024-07-01", event_id=str(uuid.UUID(int=6))),
+        event("case.closed", "asb-casework", "2024-07-02", "ASB-1", event_id=str(uuid.UUID(int=7)), outcome="quiet"),
+    ]
+    lines.append(void(lines[3], reason="entered twice", occurred_at="2024-07-03"))
+    lines.append(void(lines[6], reason="wrong case", occurred_at="2024-07-04"))
+    lines[-2]["id"], lines[-1]["id"] = str(uuid.UUID(int=8)), str(uuid.UUID(int=9))
+
+    remembering = make_engine(new_database_url())
+    try:
+        _import_in_chunks(remembering, lines, chunk_size=1000)
+        monkeypatch.setattr(subjects, "CACHE_LIMIT", 0)
+        _import_in_chunks(engine, lines, chunk_size=2)
+        strip = [{k: v for k, v in e.items() if k != "recorded_at"} for e in exported(engine)]
+        assert strip == [{k: v for k, v in e.items() if k != "recorded_at"} for e in exported(remembering)]
+        assert all_figures(engine) == all_figures(remembering)
+        with reading(engine) as connection:
+            keys = connection.execute(sa.select(subjects.subject_keys.c.kind)).scalars().all()
+        assert sorted(keys) == ["case", "subject", "subject"]
+    finally:
+        remembering.dispose()
