@@ -87,30 +87,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[str]:
-    """A fresh, migrated database with the default schemes and figures, for this test only."""
-    if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "casebook.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"casebook_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    admin = _admin_engine()
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    try:
-        yield _with_database(POSTGRES_ADMIN_URL, name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
 def new_database_url(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[..., str]]:
@@ -140,6 +116,12 @@ def new_database_url(
             for name in made:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(new_database_url: Callable[..., str]) -> str:
+    """A fresh, migrated database with the default schemes and figures, for this test only."""
+    return new_database_url()
 
 
 @pytest.fixture
