@@ -4,8 +4,10 @@ set -euo pipefail
 
 BIN="${BIN:-.venv/bin}"
 
-# Create or upgrade the database first, so the two processes never race to migrate it.
-"$BIN/casebook" init
+# Prepare the database (and, on a first run, the admin account and demo events) before the
+# scheduler starts: the two processes never race to migrate, and its start-up catch-up sees the
+# demo events, so the summaries page has the ended quarters' summaries from the first minute.
+"$BIN/casebook" prepare
 
 "$BIN/casebook" scheduler &
 scheduler=$!

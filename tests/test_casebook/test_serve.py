@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
 from casebook.serve import ensure_first_admin
@@ -93,3 +94,27 @@ def test_the_first_admin_is_made_only_on_an_empty_users_table(app: Flask) -> Non
     with app.app_context():
         assert ensure_first_admin() is not None
         assert ensure_first_admin() is None
+
+
+def test_prepare_prints_the_first_admin_and_writes_the_demo_once(
+    app: Flask, engine: Engine, runner: FlaskCliRunner
+) -> None:
+    first = runner.invoke(args=["casebook", "prepare"])
+    assert first.exit_code == 0, first.output
+    assert re.search(r"username: admin\n\s+password: \S+", first.output)
+    assert "demo events written" in first.output
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+    assert stored > 1000
+    again = runner.invoke(args=["casebook", "prepare"])
+    assert again.exit_code == 0, again.output
+    assert "password" not in again.output and "demo events written" not in again.output
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(events)).scalar_one() == stored
+
+
+def test_make_run_prepares_before_the_scheduler_starts_so_its_catch_up_sees_the_demo() -> None:
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "run.sh").read_text()
+    prepare, scheduler, serve = (script.index(f'"$BIN/casebook" {command}')
+                                 for command in ("prepare", "scheduler", "serve"))
+    assert prepare < scheduler < serve
