@@ -20,9 +20,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
 from casebook import create_app
-from casebook.database import load_defaults, migrate
 from events.db import make_engine
-from projections.rebuild import rebuild
+from tests.helpers import prepare_database
 
 #: The browser fixtures, defined once for the whole run (one Chromium per run).
 pytest_plugins = ["tests.browser"]
@@ -42,16 +41,6 @@ def _with_database(url: str, name: str) -> str:
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def _prepare(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        load_defaults(engine)
-        rebuild(engine)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated PostgreSQL database that each test's database is copied from."""
@@ -65,7 +54,7 @@ def postgres_template() -> Iterator[str]:
     name = f"casebook_tmpl_{RUN_ID}"
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    _prepare(_with_database(POSTGRES_ADMIN_URL, name))
+    prepare_database(_with_database(POSTGRES_ADMIN_URL, name))
     yield name
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -76,7 +65,7 @@ def postgres_template() -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file that each test's database is copied from."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    _prepare(f"sqlite:///{path}")
+    prepare_database(f"sqlite:///{path}")
     return path
 
 

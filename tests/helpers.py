@@ -9,13 +9,25 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from events.db import reading, writing
+from casebook.database import load_defaults, migrate
+from events.db import make_engine, reading, writing
 from events.interchange import parse_event
 from events.model import StoredEvent
 from events.quarters import FinancialYear, parse_quarter_label
 from events.store import AppendReport, append, import_lines
-from projections.rebuild import project
+from projections.rebuild import project, rebuild
 from projections.summary import build_summary
+
+
+def prepare_database(url: str) -> None:
+    """Migrate, load the default schemes and figures, and build the first projections."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        load_defaults(engine)
+        rebuild(engine)
+    finally:
+        engine.dispose()
 
 
 def event(type_: str, scheme: str, occurred_at: str, case: str | None = None,

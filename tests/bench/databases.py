@@ -13,9 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casebook.database import load_defaults, migrate
 from events.db import make_engine
-from projections.rebuild import rebuild
+from tests.helpers import prepare_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASEBOOK_BENCH_POSTGRES_URL",
@@ -48,7 +47,7 @@ def scratch(backend: str, *, casebook: bool = True) -> Iterator[Scratch]:
             path = Path(folder) / "bench.sqlite3"
             db = Scratch("sqlite", f"sqlite:///{path}", path)
             if casebook:
-                prepare(db.url)
+                prepare_database(db.url)
             yield db
         return
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -59,23 +58,12 @@ def scratch(backend: str, *, casebook: bool = True) -> Iterator[Scratch]:
         db = Scratch("postgresql", sa.make_url(POSTGRES_ADMIN_URL).set(database=name)
                      .render_as_string(hide_password=False))
         if casebook:
-            prepare(db.url)
+            prepare_database(db.url)
         yield db
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-def prepare(url: str) -> None:
-    """Migrate, load the default schemes and figures, and build the first projections."""
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        load_defaults(engine)
-        rebuild(engine)
-    finally:
-        engine.dispose()
 
 
 def durability(url: str) -> dict[str, Any]:
