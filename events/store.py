@@ -16,20 +16,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from events import rules
+from events import rules, statements
 from events.db import lock_for_append
+from events.driver import DriverSQL
 from events.interchange import InvalidEvent, parse_event
-from events.model import NewEvent, StoredEvent, canonical_json, stored_from_row
+from events.model import NewEvent, StoredEvent, stored_from_row
 from events.quarters import utc_now
 from events.subjects import Sealer, readable_events, stored_text
-from events.tables import cases, event_voids, events, schemes
+from events.tables import events
 from events.types import EVENT_TYPES, VOIDED
 
 Projector = Callable[[Connection, Sequence[StoredEvent]], None]
 
-#: Events the case rules look back at.
-_RULE_TYPES = ("notice.issued", "application.received", "threshold.decided")
-_IN_CHUNK = 500
+_RULE_TYPES = statements.RULE_TYPES
 
 
 class ConcurrencyConflict(Exception):
@@ -83,11 +82,12 @@ def append(
     expected_versions: Mapping[str, int] | None = None,
 ) -> AppendReport:
     """Append events after checking every rule; raise `EventsRefused` if any one is refused."""
-    lock_for_append(connection)
     report = AppendReport()
-    batch = _Batch(connection, project, recorded_at=utc_now())
-    batch.check_versions(expected_versions or {})
-    batch.run(list(enumerate(new_events, start=1)), report, keep_stored=True)
+    batch = _Batch(connection, project, recorded_at=utc_now(), locked=False)
+    batch.run(
+        list(enumerate(new_events, start=1)), report, keep_stored=True,
+        expected_versions=expected_versions or {},
+    )
     if report.errors:
         raise EventsRefused(report.errors)
     return report
@@ -109,7 +109,7 @@ def import_lines(
     """
     lock_for_append(connection)
     report = AppendReport()
-    batch = _Batch(connection, project, recorded_at=utc_now())
+    batch = _Batch(connection, project, recorded_at=utc_now(), locked=True)
     chunk: list[tuple[int, NewEvent]] = []
     for number, text in enumerate(lines, start=1):
         if on_progress is not None:
@@ -161,46 +161,58 @@ def last_position(connection: Connection) -> int:
     return int(connection.execute(newest).scalar_one())
 
 
+@dataclass
+class _Found:
+    """What the stored log says about a chunk's events, as its lookups returned it."""
+
+    known: set[str]
+    targets: dict[str, dict[str, Any]]
+    voided: set[str]
+    cases: dict[str, tuple[str, int]]
+    history: dict[str, list[rules.CaseEntry]]
+
+
 class _Batch:
     """Checks and appends chunks of events, remembering what earlier chunks established."""
 
-    def __init__(self, connection: Connection, project: Projector, recorded_at: datetime):
+    def __init__(
+        self, connection: Connection, project: Projector, recorded_at: datetime, *, locked: bool
+    ):
         self.connection = connection
         self.project = project
         self.recorded_at = recorded_at
-        self.sealer = Sealer(connection)
-        self.schemes = {
-            row.scheme_id: row.retired_at is not None
-            for row in connection.execute(sa.select(schemes.c.scheme_id, schemes.c.retired_at))
-        }
-
-    def check_versions(self, expected: Mapping[str, int]) -> None:
-        if not expected:
-            return
-        actual = self._case_versions(list(expected))
-        for case_ref, version in expected.items():
-            current = actual.get(case_ref, (None, 0))[1]
-            if current != version:
-                raise ConcurrencyConflict(case_ref, version, current)
+        #: Whether the append lock is held already; if not, the first chunk's lookups take it.
+        self.locked = locked
+        self.driver = DriverSQL(connection)
+        self.sealer = Sealer(connection, self.driver)
+        #: Scheme id -> retired, read for the schemes the events name as they come (the table
+        #: can change from the admin pages at any time, so it is never kept past this batch).
+        self.schemes: dict[str, bool] = {}
 
     def run(
-        self, chunk: list[tuple[int, NewEvent]], report: AppendReport, *, keep_stored: bool
+        self,
+        chunk: list[tuple[int, NewEvent]],
+        report: AppendReport,
+        *,
+        keep_stored: bool,
+        expected_versions: Mapping[str, int] | None = None,
     ) -> None:
-        known = self._known_events([e.event_id for _, e in chunk])
-        targets = [e.data["target"] for _, e in chunk if e.type == VOIDED]
-        targets_known = self._known_events(targets)
-        voided = self._voided(targets)
-        case_refs = sorted({e.case_ref for _, e in chunk if e.case_ref is not None})
-        case_state = self._case_versions(case_refs)
-        history = self._histories(
-            sorted({e.case_ref for _, e in chunk if e.case_ref and e.type in _RULE_TYPES})
+        found = self._look_up(chunk, expected_versions or {})
+        for case_ref, version in (expected_versions or {}).items():
+            current = found.cases.get(case_ref, (None, 0))[1]
+            if current != version:
+                raise ConcurrencyConflict(case_ref, version, current)
+        contents = (
+            statements.stored_contents(self.connection, found.known) if found.known else {}
         )
+        targets_known, voided = found.targets, found.voided
+        case_state, stored_cases, history = found.cases, set(found.cases), found.history
 
         accepted: list[tuple[NewEvent, int | None]] = []
         for line, event in chunk:
             try:
-                if event.event_id in known:
-                    if _same_content(known[event.event_id], event):
+                if event.event_id in contents:
+                    if _same_content(contents[event.event_id], event):
                         report.duplicates.append(event.event_id)
                         continue
                     raise rules.RuleBroken(
@@ -234,51 +246,65 @@ class _Batch:
                 voided.add(event.data["target"])
                 _mark_voided(history, event.data["target"])
             content = _content_of(event)
-            known[event.event_id] = content
+            contents[event.event_id] = content
             targets_known[event.event_id] = content
             accepted.append((event, stream_version))
 
         if accepted:
-            stored = self._write(accepted)
+            stored = self._write(accepted, stored_cases)
             self.project(self.connection, stored)
             report.written += len(stored)
             if keep_stored:
                 report.stored.extend(stored)
 
-    def _write(self, accepted: list[tuple[NewEvent, int | None]]) -> list[StoredEvent]:
-        sealed = self.sealer.seal([e for e, _ in accepted])
-        rows: list[dict[str, Any]] = [
-            {
-                "event_id": e.event_id,
-                "type": e.type,
-                "version": EVENT_TYPES[e.type].version,
-                "scheme": e.scheme,
-                "case_ref": e.case_ref,
-                "stream_version": stream_version,
-                "occurred_at": e.occurred_at,
-                "local_date": e.local_date,
-                "period": e.period.index,
-                "recorded_at": self.recorded_at,
-                "recorded_by": e.recorded_by,
-                "data": data_json,
-                "key_id": key_id,
-            }
-            for (e, stream_version), (key_id, data_json) in zip(accepted, sealed, strict=True)
-        ]
+    def _look_up(self, chunk: list[tuple[int, NewEvent]], expected: Mapping[str, int]) -> _Found:
+        """Everything the rules need to know of the stored log: one round trip on PostgreSQL."""
+        driver = self.driver
+        events_ = [e for _, e in chunk]
+        targets = [e.data["target"] for e in events_ if e.type == VOIDED]
+        with driver.pipeline():
+            if not self.locked:
+                # Sent first in the pipeline: the lookups behind it run under the lock.
+                lock_for_append(self.connection)
+                self.locked = True
+            known = statements.stored_ids(driver, (e.event_id for e in events_))
+            target_rows = statements.void_targets(driver, targets)
+            voided = statements.voided(driver, targets)
+            scheme_rows = statements.schemes(
+                driver, {e.scheme for e in events_} - self.schemes.keys()
+            )
+            case_rows = statements.case_versions(
+                driver, {e.case_ref for e in events_ if e.case_ref is not None} | set(expected)
+            )
+            history = statements.histories(
+                driver, {e.case_ref for e in events_ if e.case_ref and e.type in _RULE_TYPES}
+            )
+            self.sealer.expect(events_)
+        self.schemes.update(scheme_rows())
+        return _Found(known(), target_rows(), voided(), case_rows(), history())
+
+    def _write(
+        self, accepted: list[tuple[NewEvent, int | None]], stored_cases: set[str]
+    ) -> list[StoredEvent]:
         try:
-            positions = _insert_events(self.connection, rows)
-            self._write_cases(accepted)
-            voids = [
-                {
-                    "target_id": e.data["target"],
-                    "void_id": e.event_id,
-                    "reason": stored_text(json.loads(row["data"])["reason"]),
-                }
-                for row, (e, _) in zip(rows, accepted, strict=True)
-                if e.type == VOIDED
-            ]
-            if voids:
-                self.connection.execute(sa.insert(event_voids), voids)
+            # On PostgreSQL the keys, the events, the cases and the voids go in one round trip
+            # (two where sealing has to look up subjects' keys first).
+            with self.driver.pipeline():
+                rows = self._rows(accepted, self.sealer.seal([e for e, _ in accepted]))
+                positions = statements.insert_events(self.driver, rows)
+                self._write_cases(accepted, stored_cases)
+                voids = [
+                    {
+                        "target_id": e.data["target"],
+                        "void_id": e.event_id,
+                        "reason": stored_text(json.loads(row["data"])["reason"]),
+                    }
+                    for row, (e, _) in zip(rows, accepted, strict=True)
+                    if e.type == VOIDED
+                ]
+                if voids:
+                    statements.insert_voids(self.driver, voids)
+            written = positions()
         except IntegrityError as error:
             # The rules above ran under the append lock, so this is a writer that bypassed it.
             raise ConcurrencyConflict("(unknown)", -1, -1) from error
@@ -299,10 +325,36 @@ class _Batch:
                 data=event.data,
                 key_id=row["key_id"],
             )
-            for position, row, (event, _) in zip(positions, rows, accepted, strict=True)
+            for position, row, (event, _) in zip(written, rows, accepted, strict=True)
         ]
 
-    def _write_cases(self, accepted: list[tuple[NewEvent, int | None]]) -> None:
+    def _rows(
+        self, accepted: list[tuple[NewEvent, int | None]], sealed: list[tuple[str | None, str]]
+    ) -> list[dict[str, Any]]:
+        """The events table's row for each accepted event, its data sealed."""
+        return [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "version": EVENT_TYPES[e.type].version,
+                "scheme": e.scheme,
+                "case_ref": e.case_ref,
+                "stream_version": stream_version,
+                "occurred_at": e.occurred_at,
+                "local_date": e.local_date,
+                "period": e.period.index,
+                "recorded_at": self.recorded_at,
+                "recorded_by": e.recorded_by,
+                "data": data_json,
+                "key_id": key_id,
+            }
+            for (e, stream_version), (key_id, data_json) in zip(accepted, sealed, strict=True)
+        ]
+
+    def _write_cases(
+        self, accepted: list[tuple[NewEvent, int | None]], stored_cases: set[str]
+    ) -> None:
+        """Create or bump each case's row; `stored_cases` are those stored before this chunk."""
         latest: dict[str, tuple[NewEvent, int]] = {}
         first_seen: dict[str, NewEvent] = {}
         for event, version in accepted:
@@ -310,13 +362,10 @@ class _Batch:
                 continue
             latest[event.case_ref] = (event, version)
             first_seen.setdefault(event.case_ref, event)
-        if not latest:
-            return
-        existing = self._case_versions(list(latest))
         new_rows: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for case_ref, (event, version) in latest.items():
-            if case_ref in existing:
+            if case_ref in stored_cases:
                 updates.append({"ref": case_ref, "v": version, "at": event.occurred_at})
             else:
                 first = first_seen[case_ref]
@@ -328,118 +377,9 @@ class _Batch:
                     "last_occurred_at": event.occurred_at,
                 })
         if new_rows:
-            self.connection.execute(sa.insert(cases), new_rows)
+            statements.insert_cases(self.driver, new_rows)
         if updates:
-            self.connection.execute(
-                sa.update(cases)
-                .where(cases.c.case_ref == sa.bindparam("ref"))
-                .values(
-                    version=sa.bindparam("v"),
-                    last_occurred_at=sa.case(
-                        (cases.c.last_occurred_at < sa.bindparam("at"), sa.bindparam("at")),
-                        else_=cases.c.last_occurred_at,
-                    ),
-                ),
-                updates,
-            )
-
-    def _known_events(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for part in _chunks(sorted(set(event_ids))):
-            query = readable_events().where(events.c.event_id.in_(part))
-            for row in self.connection.execute(query):
-                stored = stored_from_row(row)
-                found[stored.event_id] = {
-                    "type": stored.type,
-                    "scheme": stored.scheme,
-                    "case_ref": stored.case_ref,
-                    "occurred_at": stored.occurred_at,
-                    "recorded_by": stored.recorded_by,
-                    "data": canonical_json(stored.data),
-                }
-        return found
-
-    def _voided(self, event_ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for part in _chunks(sorted(set(event_ids))):
-            found.update(
-                self.connection.execute(
-                    sa.select(event_voids.c.target_id).where(event_voids.c.target_id.in_(part))
-                ).scalars()
-            )
-        return found
-
-    def _case_versions(self, case_refs: list[str]) -> dict[str, tuple[str, int]]:
-        found: dict[str, tuple[str, int]] = {}
-        for part in _chunks(case_refs):
-            for row in self.connection.execute(
-                sa.select(cases.c.case_ref, cases.c.scheme, cases.c.version).where(
-                    cases.c.case_ref.in_(part)
-                )
-            ):
-                found[row.case_ref] = (row.scheme, row.version)
-        return found
-
-    def _histories(self, case_refs: list[str]) -> dict[str, list[rules.CaseEntry]]:
-        found: dict[str, list[rules.CaseEntry]] = {}
-        for part in _chunks(case_refs):
-            query = (
-                sa.select(
-                    events.c.event_id,
-                    events.c.case_ref,
-                    events.c.type,
-                    events.c.data,
-                    events.c.occurred_at,
-                    event_voids.c.target_id.is_not(None).label("voided"),
-                )
-                .select_from(
-                    events.outerjoin(event_voids, event_voids.c.target_id == events.c.event_id)
-                )
-                .where(events.c.case_ref.in_(part), events.c.type.in_(_RULE_TYPES))
-                .order_by(events.c.position)
-            )
-            for row in self.connection.execute(query):
-                found.setdefault(row.case_ref, []).append(
-                    rules.CaseEntry(
-                        row.event_id,
-                        row.type,
-                        json.loads(row.data).get("notice"),
-                        row.occurred_at,
-                        bool(row.voided),
-                    )
-                )
-        return found
-
-
-def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert event rows; their positions, in the order given."""
-    if len(rows) == 1:
-        statement = sa.insert(events).returning(events.c.position)
-        return [connection.execute(statement, rows[0]).scalar_one()]
-    if connection.dialect.name == "sqlite":
-        # SQLite cannot return ordered positions from a multi-row insert, so SQLAlchemy would
-        # insert row by row; the write lock is held, so the next positions are known: give them.
-        start = last_position(connection) + 1
-        positions = list(range(start, start + len(rows)))
-        connection.execute(
-            sa.insert(events),
-            [{**row, "position": position} for row, position in zip(rows, positions, strict=True)],
-        )
-        return positions
-    # Taking the positions first lets the driver send a plain batch insert, which costs a third
-    # of one that returns them; the append lock keeps them in commit order all the same.
-    positions = sorted(connection.execute(_NEXT_POSITIONS, {"n": len(rows)}).scalars())
-    connection.execute(
-        sa.insert(events),
-        [{**row, "position": position} for row, position in zip(rows, positions, strict=True)],
-    )
-    return positions
-
-
-_NEXT_POSITIONS = sa.text(
-    "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence('events', 'position')::regclass"
-    " AS seq) AS s, generate_series(1, :n)"
-)
+            statements.update_cases(self.driver, updates)
 
 
 def _entry(event: NewEvent, *, voided: bool) -> rules.CaseEntry:
@@ -475,8 +415,3 @@ def _same_content(stored: dict[str, Any], event: NewEvent) -> bool:
     if event.recorded_by_given:
         keys.append("recorded_by")
     return all(stored[k] == new[k] for k in keys)
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]

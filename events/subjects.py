@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
+from events.driver import DriverSQL, Pending, in_list
 from events.quarters import utc_now
 from events.tables import UTCDateTime, events, metadata
 from events.types import EVENT_TYPES, VOIDED
@@ -41,6 +42,7 @@ ERASED_SUBJECT_PREFIX = "erased:"
 #: What a sealed field reads as when the row was read without its key (see `readable_events`).
 UNREAD = "[encrypted]"
 _SEALED = "sealed"
+_SECRET = "SELECT secret FROM subject_key_secret WHERE id = 1"
 _IN_CHUNK = 500
 
 subject_keys = sa.Table(
@@ -179,9 +181,11 @@ CACHE_LIMIT = 20_000
 class Sealer:
     """Seals the personal fields of events about to be appended, making keys as needed."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, driver: DriverSQL | None = None):
         self.connection = connection
+        self.driver = driver or DriverSQL(connection)
         self._secret: bytes | None = None
+        self._secret_sent: Pending | None = None
         self._subjects: dict[str, _Key] = {}
         self._case_keys: dict[str, _Key] = {}
         #: case ref -> the key its free text is sealed with (first linked live subject).
@@ -189,9 +193,14 @@ class Sealer:
         self._links: set[tuple[str, str]] = set()
         self._by_event: dict[str, _Key | None] = {}
 
+    def expect(self, batch: Sequence[NewEvent]) -> None:
+        """Send for the secret now if this batch will need it, to ride in the caller's pipeline."""
+        if self._secret is None and self._secret_sent is None and _any_personal(batch):
+            self._secret_sent = self.driver.send(_SECRET)
+
     def seal(self, batch: Sequence[NewEvent]) -> list[tuple[str | None, str]]:
         """Each event's key id (or None) and data JSON, personal fields sealed."""
-        if not any(personal_fields(e.type) & e.data.keys() for e in batch):
+        if not _any_personal(batch):
             return [(None, e.data_json) for e in batch]
         if len(self._by_event) + len(self._links) > CACHE_LIMIT:
             self._forget()
@@ -211,10 +220,19 @@ class Sealer:
             for name in fields:
                 data[name] = {_SEALED: _seal(key.key, event.event_id, name, data[name])}
             sealed.append((key.key_id, _canonical_json(data)))
+        driver = self.driver
         if new_keys:
-            self.connection.execute(sa.insert(subject_keys), new_keys)
+            driver.executemany(
+                'INSERT INTO subject_keys (key_id, kind, lookup, "key", created_at)'
+                f" VALUES {in_list(5)}",
+                ((k["key_id"], k["kind"], k["lookup"], k["key"], driver.time(k["created_at"]))
+                 for k in new_keys),
+            )
         if new_links:
-            self.connection.execute(sa.insert(case_subjects), new_links)
+            driver.executemany(
+                f"INSERT INTO case_subjects (case_ref, key_id, linked_at) VALUES {in_list(3)}",
+                ((k["case_ref"], k["key_id"], driver.time(k["linked_at"])) for k in new_links),
+            )
         return sealed
 
     def _forget(self) -> None:
@@ -258,7 +276,8 @@ class Sealer:
 
     def _lookup(self, ref: str, *, kind: str = "subject") -> str:
         if self._secret is None:
-            self._secret = _secret(self.connection)
+            sent = self._secret_sent or self.driver.send(_SECRET)
+            self._secret = bytes(sent.rows()[0][0])
         return subject_lookup(self._secret, ref, kind=kind)
 
     def _prefetch(self, batch: Sequence[NewEvent]) -> None:
@@ -274,49 +293,59 @@ class Sealer:
             and e.case_ref not in self._case_links
         }
         case_lookups = {self._lookup(c, kind="case"): c for c in cases - set(self._case_keys)}
-        live = subject_keys.c.key.is_not(None)
-        for part in _chunks(list(by_lookup) + list(case_lookups)):
-            for row in self.connection.execute(
-                sa.select(subject_keys.c.lookup, subject_keys.c.key_id, subject_keys.c.key)
-                .where(subject_keys.c.lookup.in_(part), live)
-            ):
-                key = _Key(row.key_id, bytes(row.key))
-                if row.lookup in by_lookup:
-                    self._subjects[by_lookup[row.lookup]] = key
-                else:
-                    self._case_keys[case_lookups[row.lookup]] = key
-        for part in _chunks(sorted(cases)):
-            rows = self.connection.execute(
-                sa.select(case_subjects.c.case_ref, case_subjects.c.key_id, subject_keys.c.key)
-                .select_from(case_subjects.join(
-                    subject_keys, subject_keys.c.key_id == case_subjects.c.key_id
-                ))
-                .where(case_subjects.c.case_ref.in_(part))
-                .order_by(case_subjects.c.linked_at, case_subjects.c.key_id)
-            ).all()
-            for row in rows:
-                self._links.add((row.case_ref, row.key_id))
-                if row.key is not None and self._case_links.get(row.case_ref) is None:
-                    self._case_links[row.case_ref] = _Key(row.key_id, bytes(row.key))
-        for case_ref in cases:
-            self._case_links.setdefault(case_ref, None)
         targets = [
             e.data["target"] for e in batch
             if e.type == VOIDED and personal_fields(e.type) & e.data.keys()
             and e.data["target"] not in self._by_event
         ]
-        for part in _chunks(targets):
-            for row in self.connection.execute(
-                sa.select(events.c.event_id, events.c.key_id, subject_keys.c.key)
-                .select_from(events.outerjoin(
-                    subject_keys, subject_keys.c.key_id == events.c.key_id
-                ))
-                .where(events.c.event_id.in_(part))
-            ):
-                live_key = row.key_id is not None and row.key is not None
-                self._by_event[row.event_id] = (
-                    _Key(row.key_id, bytes(row.key)) if live_key else None
+        driver = self.driver
+        # Sent together (one round trip on PostgreSQL), then read.
+        with driver.pipeline():
+            keys = [
+                driver.send(
+                    'SELECT lookup, key_id, "key" FROM subject_keys'
+                    f' WHERE lookup IN {in_list(len(part))} AND "key" IS NOT NULL',
+                    part,
                 )
+                for part in _chunks(list(by_lookup) + list(case_lookups))
+            ]
+            links = [
+                driver.send(
+                    'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
+                    " JOIN subject_keys k ON k.key_id = l.key_id"
+                    f" WHERE l.case_ref IN {in_list(len(part))} ORDER BY l.linked_at, l.key_id",
+                    part,
+                )
+                for part in _chunks(sorted(cases))
+            ]
+            target_keys = [
+                driver.send(
+                    'SELECT e.event_id, e.key_id, k."key" FROM events e'
+                    " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id"
+                    f" WHERE e.event_id IN {in_list(len(part))}",
+                    part,
+                )
+                for part in _chunks(targets)
+            ]
+        for lookup, key_id, key_bytes in (row for sent in keys for row in sent.rows()):
+            key = _Key(key_id, bytes(key_bytes))
+            if lookup in by_lookup:
+                self._subjects[by_lookup[lookup]] = key
+            else:
+                self._case_keys[case_lookups[lookup]] = key
+        for case_ref, key_id, key_bytes in (row for sent in links for row in sent.rows()):
+            self._links.add((case_ref, key_id))
+            if key_bytes is not None and self._case_links.get(case_ref) is None:
+                self._case_links[case_ref] = _Key(key_id, bytes(key_bytes))
+        for case_ref in cases:
+            self._case_links.setdefault(case_ref, None)
+        for event_id, key_id, key_bytes in (row for sent in target_keys for row in sent.rows()):
+            live_key = key_id is not None and key_bytes is not None
+            self._by_event[event_id] = _Key(key_id, bytes(key_bytes)) if live_key else None
+
+
+def _any_personal(batch: Sequence[NewEvent]) -> bool:
+    return any(personal_fields(e.type) & e.data.keys() for e in batch)
 
 
 def _new_key(rows: list[dict[str, Any]], kind: str, lookup: str, now: datetime) -> _Key:

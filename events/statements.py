@@ -1,0 +1,219 @@
+"""The store's reads and writes for one batch of events, as driver SQL (see `events.driver`).
+
+Each lookup sends nothing when it has nothing to look up, so a batch without cases, voids or
+rule-bearing events sends no statement for them. Lookups send their query at once and return a
+function that reads the answer, so on PostgreSQL all of a batch's lookups go in one pipeline (one
+round trip) before any is read. Only a stored duplicate is read back through SQLAlchemy, as it
+has to be decrypted and brought up to date to be compared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from events import rules
+from events.driver import DriverSQL, Pending, in_list
+from events.model import canonical_json, stored_from_row
+from events.subjects import readable_events
+from events.tables import events
+
+#: Events the case rules look back at.
+RULE_TYPES = ("notice.issued", "application.received", "threshold.decided")
+_IN_CHUNK = 500
+
+T = TypeVar("T")
+#: A lookup already sent (in a pipeline on PostgreSQL): call it for its answer.
+Later = Callable[[], T]
+
+_EVENT_COLUMNS = (
+    "event_id, type, version, scheme, case_ref, stream_version, occurred_at, local_date, period, "
+    "recorded_at, recorded_by, data, key_id"
+)
+_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {in_list(13)}"
+_INSERT_EVENT_AT = f"INSERT INTO events (position, {_EVENT_COLUMNS}) VALUES {in_list(14)}"
+_NEXT_POSITIONS = (
+    "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence('events', 'position')::regclass"
+    " AS seq) AS s, generate_series(1, ?)"
+)
+_STORED = readable_events().where(events.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def stored_ids(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
+    """Which of these event ids are already stored."""
+    sent = _send(driver, "SELECT event_id FROM events WHERE event_id IN {}", event_ids)
+    return lambda: {row[0] for row in _rows(sent)}
+
+
+def stored_contents(connection: Connection, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What an idempotent re-append is compared on, for stored events (decrypted, upcast)."""
+    found: dict[str, dict[str, Any]] = {}
+    for part in _chunks(event_ids):
+        for row in connection.execute(_STORED, {"ids": part}):
+            stored = stored_from_row(row)
+            found[stored.event_id] = {
+                "type": stored.type,
+                "scheme": stored.scheme,
+                "case_ref": stored.case_ref,
+                "occurred_at": stored.occurred_at,
+                "recorded_by": stored.recorded_by,
+                "data": canonical_json(stored.data),
+            }
+    return found
+
+
+def void_targets(driver: DriverSQL, event_ids: Iterable[str]) -> Later[dict[str, dict[str, Any]]]:
+    """The type and scheme of each stored event a void points at."""
+    sent = _send(driver, "SELECT event_id, type, scheme FROM events WHERE event_id IN {}", event_ids)
+    return lambda: {row[0]: {"type": row[1], "scheme": row[2]} for row in _rows(sent)}
+
+
+def voided(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
+    """Which of these events are voided already."""
+    sent = _send(driver, "SELECT target_id FROM event_voids WHERE target_id IN {}", event_ids)
+    return lambda: {row[0] for row in _rows(sent)}
+
+
+def case_versions(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, tuple[str, int]]]:
+    """Each stored case's scheme and version (its number of events)."""
+    sent = _send(driver, "SELECT case_ref, scheme, version FROM cases WHERE case_ref IN {}", case_refs)
+    return lambda: {row[0]: (row[1], row[2]) for row in _rows(sent)}
+
+
+def schemes(driver: DriverSQL, scheme_ids: Iterable[str]) -> Later[dict[str, bool]]:
+    """Whether each of these schemes is retired; a scheme that does not exist is left out."""
+    sent = _send(
+        driver, "SELECT scheme_id, retired_at FROM schemes WHERE scheme_id IN {}", scheme_ids
+    )
+    return lambda: {row[0]: row[1] is not None for row in _rows(sent)}
+
+
+def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, list[rules.CaseEntry]]]:
+    """The earlier events of each case that the case rules look back at, in log order."""
+    sent = [
+        driver.send(
+            "SELECT e.event_id, e.case_ref, e.type, e.data, e.occurred_at, v.target_id"
+            " FROM events e LEFT OUTER JOIN event_voids v ON v.target_id = e.event_id"
+            f" WHERE e.case_ref IN {in_list(len(part))} AND e.type IN {in_list(len(RULE_TYPES))}"
+            " ORDER BY e.position",
+            [*part, *RULE_TYPES],
+        )
+        for part in _chunks(case_refs)
+    ]
+
+    def read() -> dict[str, list[rules.CaseEntry]]:
+        found: dict[str, list[rules.CaseEntry]] = {}
+        for event_id, case_ref, type_, data, occurred_at, void_target in _rows(sent):
+            found.setdefault(case_ref, []).append(
+                rules.CaseEntry(
+                    event_id,
+                    type_,
+                    json.loads(data).get("notice"),
+                    driver.read_time(occurred_at),
+                    void_target is not None,
+                )
+            )
+        return found
+
+    return read
+
+
+def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[int]]:
+    """Insert event rows (as `_Batch._write` builds them); their positions, in the order given."""
+    values = [_event_values(driver, row) for row in rows]
+    if len(rows) == 1:
+        if driver.sqlite:
+            position = driver.execute(_INSERT_EVENT, values[0]).lastrowid
+            return lambda: [position]
+        sent = driver.send(_INSERT_EVENT + " RETURNING position", values[0])
+        return lambda: [sent.rows()[0][0]]
+    if driver.sqlite:
+        # The write lock is held, so the next positions are known: giving them lets the rows go
+        # as one batch (SQLite cannot return the positions of a multi-row insert in order).
+        start = driver.rows("SELECT COALESCE(MAX(position), 0) FROM events")[0][0] + 1
+        positions = list(range(start, start + len(rows)))
+    else:
+        # Taking the positions first lets the driver send a plain batch insert, which costs a
+        # third of one that returns them; the append lock keeps them in commit order all the same.
+        positions = sorted(row[0] for row in driver.rows(_NEXT_POSITIONS, [len(rows)]))
+    driver.executemany(
+        _INSERT_EVENT_AT,
+        ([position, *value] for position, value in zip(positions, values, strict=True)),
+    )
+    return lambda: positions
+
+
+def insert_cases(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
+    """New cases: their scheme, version, opening date and latest event time."""
+    driver.executemany(
+        "INSERT INTO cases (case_ref, scheme, version, opened_on, last_occurred_at)"
+        f" VALUES {in_list(5)}",
+        (
+            (
+                row["case_ref"],
+                row["scheme"],
+                row["version"],
+                driver.date(row["opened_on"]),
+                driver.time(row["last_occurred_at"]),
+            )
+            for row in rows
+        ),
+    )
+
+
+def update_cases(driver: DriverSQL, updates: list[dict[str, Any]]) -> None:
+    """Stored cases: a new version, and a later latest event time where there is one."""
+    driver.executemany(
+        "UPDATE cases SET version = ?, last_occurred_at = CASE WHEN last_occurred_at < ?"
+        " THEN ? ELSE last_occurred_at END WHERE case_ref = ?",
+        (
+            (update["v"], driver.time(update["at"]), driver.time(update["at"]), update["ref"])
+            for update in updates
+        ),
+    )
+
+
+def insert_voids(driver: DriverSQL, voids: list[dict[str, Any]]) -> None:
+    """One row per voided event (its primary key refuses a second void of the same event)."""
+    driver.executemany(
+        f"INSERT INTO event_voids (target_id, void_id, reason) VALUES {in_list(3)}",
+        ((v["target_id"], v["void_id"], v["reason"]) for v in voids),
+    )
+
+
+def _event_values(driver: DriverSQL, row: dict[str, Any]) -> list[Any]:
+    return [
+        row["event_id"],
+        row["type"],
+        row["version"],
+        row["scheme"],
+        row["case_ref"],
+        row["stream_version"],
+        driver.time(row["occurred_at"]),
+        driver.date(row["local_date"]),
+        row["period"],
+        driver.time(row["recorded_at"]),
+        row["recorded_by"],
+        row["data"],
+        row["key_id"],
+    ]
+
+
+def _send(driver: DriverSQL, sql: str, keys: Iterable[str]) -> list[Pending]:
+    """`sql` (with `{}` where its `IN` list goes) sent for each chunk of the keys."""
+    return [driver.send(sql.format(in_list(len(part))), part) for part in _chunks(keys)]
+
+
+def _rows(sent: list[Pending]) -> Iterator[tuple[Any, ...]]:
+    for pending in sent:
+        yield from pending.rows()
+
+
+def _chunks(items: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(items))
+    for start in range(0, len(ordered), _IN_CHUNK):
+        yield ordered[start : start + _IN_CHUNK]
