@@ -24,6 +24,9 @@ SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _FIELDS = {"id", "type", "scheme", "case", "occurred_at", "recorded_by", "data", "version"}
 #: Keys an export adds; accepted on import and ignored (the system sets them).
 _EXPORT_ONLY = {"recorded_at", "position"}
+_ALLOWED = frozenset(_FIELDS | _EXPORT_ONLY)
+#: An id already in the form `str(uuid.UUID(id))` gives back, as exports and most files have it.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: A clock a few minutes out must not refuse a real event; a date next week is a typing slip.
 FUTURE_ALLOWANCE = timedelta(days=1)
 
@@ -54,8 +57,9 @@ def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
     errors: dict[str, list[str]] = {}
     if not isinstance(line, dict):
         raise InvalidEvent({"line": ["An event must be a JSON object."]})
-    for key in sorted(set(line) - _FIELDS - _EXPORT_ONLY):
-        errors[key] = ["Unknown field."]
+    if not _ALLOWED.issuperset(line):
+        for key in sorted(set(line) - _ALLOWED):
+            errors[key] = ["Unknown field."]
 
     event_id = _event_id(line.get("id"), errors)
     type_name = line.get("type")
@@ -163,6 +167,8 @@ def _loader(type_name: str) -> Loader | None:
 def _event_id(raw: Any, errors: dict[str, list[str]]) -> str:
     if raw is None:
         return str(uuid.uuid4())
+    if type(raw) is str and _CANONICAL_UUID.fullmatch(raw):
+        return raw
     try:
         if not isinstance(raw, str):
             raise ValueError

@@ -257,3 +257,24 @@ def test_a_validates_hook_that_drops_its_value_is_followed() -> None:
     loader = compile_loader(Dropping())
     assert loader is not None
     assert loader.load({"word": "gone"}) == Dropping().load({"word": "gone"})
+
+
+def _id_as_uuid_reads_it(raw: Any) -> str | None:
+    try:
+        return str(uuid.UUID(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.uuids().flatmap(lambda u: st.sampled_from([
+    str(u), str(u).upper(), u.hex, "{" + str(u) + "}", f"urn:uuid:{u}", f"{u}\n", f" {u}", str(u)[:-1],
+])) | st.text(max_size=40) | odd_values.filter(lambda value: value is not None))
+def test_an_event_id_is_read_as_uuid_reads_it(raw: Any) -> None:
+    line = {"id": raw, "type": "member.joined", "scheme": "safer-towns", "occurred_at": "2024-06-30",
+            "data": {"member": "Business 1"}}
+    expected = _id_as_uuid_reads_it(raw)
+    try:
+        assert parse_event(line, default_recorded_by="tester").event_id == expected
+    except InvalidEvent as refused:
+        assert expected is None and refused.errors == {"id": ["Not a valid UUID."]}
