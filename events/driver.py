@@ -25,6 +25,10 @@ class DriverSQL:
     """Plain SQL inside a SQLAlchemy connection's transaction, values in the stored formats."""
 
     def __init__(self, connection: Connection):
+        if not connection.in_transaction():
+            # What a SQLAlchemy statement would do (autobegin): SQLite's driver runs in
+            # autocommit mode here, so driver SQL outside a transaction would commit each write.
+            connection.begin()
         self.sqlite = connection.dialect.name == "sqlite"
         self._connection: Any = connection.connection.dbapi_connection
         self._errors = _Errors(connection.dialect.loaded_dbapi.Error)

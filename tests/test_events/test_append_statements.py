@@ -4,6 +4,7 @@ them, and the driver's errors raised as SQLAlchemy raises them."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,13 +13,15 @@ from sqlalchemy.engine import Engine
 from events import statements
 from events.db import reading, writing
 from events.driver import DriverSQL
-from events.store import EventsRefused
+from events.interchange import parse_event
+from events.store import EventsRefused, append
 from events.subjects import case_subjects, subject_keys
 from events.tables import cases, event_voids, events, schemes
+from projections.rebuild import project
 from tests.helpers import event, log, referral, void
 
 
-def _engagement(scheme: str = "kenward-trust") -> dict[str, object]:
+def _engagement(scheme: str = "kenward-trust") -> dict[str, Any]:
     return event("engagement.recorded", scheme, "2024-05-03", kind="outreach", people=3,
                  location="market")
 
@@ -98,3 +101,16 @@ def test_driver_errors_are_raised_as_sqlalchemy_raises_them(engine: Engine) -> N
         statements.insert_voids(driver, [row])
         with driver.pipeline():
             statements.insert_voids(driver, [{**row, "void_id": "another"}])
+
+
+def test_an_append_on_a_connection_not_yet_begun_commits_only_with_it(engine: Engine) -> None:
+    line = _engagement()
+    with engine.connect() as connection:
+        append(connection, [parse_event(line, default_recorded_by="t")], project=project)
+        assert connection.in_transaction()
+        connection.rollback()
+    with reading(engine) as connection:
+        stored = connection.execute(
+            sa.select(sa.func.count()).select_from(events).where(events.c.event_id == line["id"])
+        ).scalar_one()
+    assert stored == 0
