@@ -15,9 +15,9 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from events.driver import DriverSQL
 from events.model import StoredEvent, stored_from_row
 from events.tables import events
 from events.types import VOIDED
@@ -279,16 +279,31 @@ def _member_row(key: MemberKey, n: int) -> dict[str, Any]:
 def _add_members(
     connection: Connection, table: sa.Table, touched: dict[MemberKey, int]
 ) -> dict[MemberKey, int]:
-    """Add each member's change to its count in one statement; the counts after."""
-    statement = _add_returning(connection.dialect.name, table)
-    rows = connection.execute(statement, [_member_row(key, dn) for key, dn in touched.items()])
-    return {(r.figure_id, r.kind, r.period, r.member): r.n for r in rows}
+    """Add each member's change to its count, a statement per 500 members; the counts after."""
+    driver = DriverSQL(connection)
+    after: dict[MemberKey, int] = {}
+    items = list(touched.items())
+    for start in range(0, len(items), _ROWS_PER_STATEMENT):
+        part = items[start : start + _ROWS_PER_STATEMENT]
+        params = [value for key, dn in part for value in (*key, dn)]
+        for figure_id, kind, period, member, n in driver.rows(_add_members_sql(table, len(part)),
+                                                              params):
+            after[(figure_id, kind, period, member)] = n
+    return after
 
 
-@lru_cache(maxsize=16)
-def _add_returning(dialect: str, table: sa.Table) -> Any:
-    keys = ("figure_id", "kind", "period", "member")
-    return _upsert(dialect, table, keys, "n", True).returning(*(table.c[k] for k in (*keys, "n")))
+_ROWS_PER_STATEMENT = 500
+
+
+@lru_cache(maxsize=64)
+def _add_members_sql(table: sa.Table, count: int) -> str:
+    name = table.name
+    return (
+        f"INSERT INTO {name} (figure_id, kind, period, member, n) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?)"] * count)
+        + f" ON CONFLICT (figure_id, kind, period, member) DO UPDATE SET n = {name}.n + excluded.n"
+        " RETURNING figure_id, kind, period, member, n"
+    )
 
 
 def _latest(returns: dict[str, tuple[int, int]]) -> int:
@@ -302,14 +317,6 @@ def load_targets(connection: Connection, target_ids: list[str]) -> dict[str, Sto
         for row in connection.execute(sa.select(events).where(events.c.event_id.in_(part))):
             found[row.event_id] = stored_from_row(row)
     return found
-
-
-@lru_cache(maxsize=64)
-def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], column: str, add: bool) -> Any:
-    """The upsert statement, built once: building it costs more than running it for a few rows."""
-    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    value = table.c[column] + statement.excluded[column] if add else statement.excluded[column]
-    return statement.on_conflict_do_update(index_elements=list(keys), set_={column: value})
 
 
 def _upsert_add(

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import lock_for_append, writing
+from events.driver import DriverSQL
 from events.model import StoredEvent
 from events.quarters import utc_now
 from events.store import last_position, read_events
@@ -40,18 +41,17 @@ def project(connection: Connection, batch: Sequence[StoredEvent]) -> None:
     if not batch:
         return
     # One statement both finds the current generation and records how far it has folded.
-    current = connection.execute(_ADVANCE_CURRENT, {"to": batch[-1].position}).first()
-    if current is None:
+    current = DriverSQL(connection).rows(_ADVANCE_CURRENT, (batch[-1].position,))
+    if not current:
         raise ProjectionsMissing("The read models are missing: run `casebook init`.")
-    index = figures_by_hash(connection, current.definitions_hash)
-    Projector(index, generation(current.generation), advance=False).apply(connection, batch)
+    number, definitions_hash = current[0]
+    index = figures_by_hash(connection, definitions_hash)
+    Projector(index, generation(number), advance=False).apply(connection, batch)
 
 
 _ADVANCE_CURRENT = (
-    sa.update(projection_state)
-    .where(projection_state.c.status == "current")
-    .values(position=sa.bindparam("to"))
-    .returning(projection_state.c.generation, projection_state.c.definitions_hash)
+    "UPDATE projection_state SET position = ? WHERE status = 'current'"
+    " RETURNING generation, definitions_hash"
 )
 
 
