@@ -2,24 +2,21 @@
 
 A rebuild writes tens of thousands of rows per batch, and an append a few rows in several
 statements; SQLAlchemy's per-row parameter processing and per-statement set-up cost more than
-the database's own work. These statements are plain SQL built once per table and dialect, with
-the values converted to the driver's types here, exactly as the table's SQLAlchemy types store
-them (on SQLite: times as naive UTC text, dates as ISO text, booleans as 0 and 1).
+the database's own work. These statements are plain SQL built once per table, run with
+`events.driver.DriverSQL`, which stores every value as the table's SQLAlchemy type would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
+from events.driver import DriverSQL
 from events.tables import UTCDateTime
-
-Convert = Callable[[Any], Any]
 
 
 def upsert(
@@ -48,59 +45,39 @@ def _write(
 ) -> None:
     if not rows:
         return
-    sql, converts = _statement(connection.dialect, table, conflict)
-    values: Sequence[Mapping[str, Any]] = rows
-    if converts:
-        values = [
-            {**row, **{name: convert(row[name]) for name, convert in converts
-                       if row[name] is not None}}
-            for row in rows
-        ]
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, values)
-    finally:
-        cursor.close()
+    driver = DriverSQL(connection)
+    sql, names, kinds = _statement(table, conflict)
+    convert = {"time": driver.time, "date": driver.date}
+    driver.executemany(sql, [
+        tuple([row[name] if kind is None or row[name] is None else convert[kind](row[name])
+               for name, kind in zip(names, kinds, strict=True)])
+        for row in rows
+    ])
 
 
 @lru_cache(maxsize=128)
 def _statement(
-    dialect: Dialect, table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None
-) -> tuple[str, tuple[tuple[str, Convert], ...]]:
-    """The INSERT (… ON CONFLICT DO UPDATE) with named parameters, and the columns to convert."""
-    quote = dialect.identifier_preparer.quote
+    table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None
+) -> tuple[str, tuple[str, ...], tuple[str | None, ...]]:
+    """The INSERT (… ON CONFLICT DO UPDATE), its columns, and which of them are times or dates."""
     names = tuple(column.name for column in table.columns)
-    mark = ":{}" if dialect.name == "sqlite" else "%({})s"
     sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)})"
-        f" VALUES ({', '.join(mark.format(n) for n in names)})"
+        f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))})"
+        f" VALUES ({', '.join('?' * len(names))})"
     )
     if conflict is not None:
         keys, column, add = conflict
-        target = quote(column)
-        value = f"{quote(table.name)}.{target} + excluded.{target}" if add else f"excluded.{target}"
-        sql += f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {target} = {value}"
-    converts = tuple(
-        (column.name, convert)
-        for column in table.columns
-        if (convert := _converter(dialect.name, column.type)) is not None
+        new = f"excluded.{_q(column)}"
+        value = f"{_q(table.name)}.{_q(column)} + {new}" if add else new
+        sql += f" ON CONFLICT ({', '.join(map(_q, keys))}) DO UPDATE SET {_q(column)} = {value}"
+    kinds = tuple(
+        "time" if isinstance(c.type, UTCDateTime) else "date" if isinstance(c.type, sa.Date)
+        else None
+        for c in table.columns
     )
-    return sql, converts
+    return sql, names, kinds
 
 
-def _converter(dialect: str, kind: Any) -> Convert | None:
-    if dialect != "sqlite":
-        return None  # psycopg takes datetimes, dates and booleans as they are
-    if isinstance(kind, UTCDateTime):
-        return _sqlite_time
-    if isinstance(kind, sa.Date):
-        return date.isoformat
-    if isinstance(kind, sa.Boolean):
-        return int
-    return None
-
-
-def _sqlite_time(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: casebook stores aware times only")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+def _q(name: str) -> str:
+    """A quoted identifier: read-model columns are called period, value, repeat, position."""
+    return f'"{name}"'
