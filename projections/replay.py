@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
+from events.driver import DriverSQL
 from events.types import EVENT_TYPES, VOIDED
 from projections.definitions import Figure, FigureIndex
 from projections.fold import Changes, fold_event, fold_figures
@@ -29,7 +30,6 @@ from projections.projector import load_targets
 
 #: Measures that need each event's identity (its id, subject key, time and position).
 _ONE_BY_ONE = ("repeat-rate", "latest-return")
-_FETCH = 5000
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +82,9 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     # Many events carry the very same data text ({"notice":"cpw"}): decode each text once.
     seen: dict[tuple[Plan, str], tuple[Any, ...]] = {}
     void_targets: list[str] = []
-    for scheme, type_name, version, period, case_ref, text in _rows(
-        connection, _GROUPED_SQL, (after, upto)
+    driver = DriverSQL(connection)
+    for scheme, type_name, version, period, case_ref, text in driver.rows(
+        _GROUPED_SQL, (after, upto)
     ):
         if type_name == VOIDED:
             void_targets.append(json.loads(text)["target"])
@@ -152,46 +153,26 @@ def _singles(
     """The events of these schemes and types, each with its identity."""
     if not wanted:
         return
-    either = " OR ".join(["(scheme = {p} AND type = {p})"] * len(wanted))
+    driver = DriverSQL(connection)
+    either = " OR ".join(["(scheme = ? AND type = ?)"] * len(wanted))
     params = (after, upto, *(part for pair in wanted for part in pair))
     for position, event_id, type_name, version, scheme, period, occurred_at, day, key_id, text in (
-        _rows(connection, _SINGLES_SQL.replace("{either}", either), params)
+        driver.rows(_SINGLES_SQL.format(either=either), params)
     ):
-        if isinstance(occurred_at, str):  # SQLite keeps UTC as naive text
-            occurred_at = datetime.fromisoformat(occurred_at)
-        occurred_at = (
-            occurred_at.replace(tzinfo=UTC)
-            if occurred_at.tzinfo is None
-            else occurred_at.astimezone(UTC)
-        )
-        if isinstance(day, str):
+        occurred_at = driver.read_time(occurred_at)
+        if isinstance(day, str):  # SQLite keeps dates as ISO text
             day = date.fromisoformat(day)
         data = _data(text, type_name, version, EVENT_TYPES[type_name].version)
         yield Single(position, event_id, type_name, scheme, period, occurred_at, day, key_id, data)
 
 
-def _rows(connection: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Plain driver rows, in the caller's transaction: no result processing per row."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql.format(p=_mark(connection)), params)
-        while rows := cursor.fetchmany(_FETCH):
-            yield from rows
-    finally:
-        cursor.close()
-
-
-def _mark(connection: Connection) -> str:
-    return "?" if connection.dialect.name == "sqlite" else "%s"
-
-
 _GROUPED_SQL = (
     "SELECT scheme, type, version, period, case_ref, data FROM events"
-    " WHERE position > {p} AND position <= {p}"
+    " WHERE position > ? AND position <= ?"
 )
 _SINGLES_SQL = (
     "SELECT position, event_id, type, version, scheme, period, occurred_at, local_date, key_id,"
-    " data FROM events WHERE position > {p} AND position <= {p} AND ({either})"
+    " data FROM events WHERE position > ? AND position <= ? AND ({either})"
     " ORDER BY position"
 )
 
