@@ -33,6 +33,8 @@ class DriverSQL:
         self._connection: Any = connection.connection.dbapi_connection
         self._errors = _Errors(connection.dialect.loaded_dbapi.Error)
         self._cursor: Any = None
+        #: How many `pipeline` blocks are open: outside one, a query is read at once.
+        self._pipelines = 0
 
     @property
     def cursor(self) -> Any:
@@ -51,15 +53,19 @@ class DriverSQL:
         if self.sqlite:
             yield
             return
-        with self._errors.translated("(pipeline)"), self._connection.pipeline():
-            yield
+        self._pipelines += 1
+        try:
+            with self._errors.translated("(pipeline)"), self._connection.pipeline():
+                yield
+        finally:
+            self._pipelines -= 1
 
     def send(self, sql: str, params: Sequence[Any] = ()) -> Pending:
         """Send a query now; its rows when `Pending.rows` is called (after a pipeline's sync)."""
         with self._errors.translated(sql, params):
-            if self.sqlite:
+            if self.sqlite or not self._pipelines:
                 cursor = self.cursor
-                cursor.execute(sql, params)
+                cursor.execute(self._native(sql), params)
                 return Pending(self._errors, rows=cursor.fetchall())
             # Each query in a pipeline keeps its own cursor: a cursor holds one result.
             cursor = self._connection.cursor()
