@@ -1,28 +1,41 @@
-"""Logging an event through the web form: `casebook serve` (waitress) and four client threads."""
+"""Logging an event through the web form: `casebook serve` (waitress) driven by Locust.
+
+Locust runs headless in a child process (`locustfile.py` beside this file): it patches sockets
+and threads with gevent when imported, which must not happen inside the benchmark process. Its
+`--csv` statistics for the form's POST are the figures; its version is read from the installed
+package's metadata, without importing it.
+"""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from tests.bench.bench_store import CASEBOOK
 from tests.bench.databases import scratch
-from tests.bench.measure import Latencies
 
 CLIENTS = 4
+WARMUP_PER_CLIENT = 10
 #: Every request, and the whole run, is bounded: a stuck server fails the benchmark, not the day.
 REQUEST_TIMEOUT_S = 30
 RUN_LIMIT_S = 300
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+#: Locust's own start-up and shutdown on top of the run, before the child is killed.
+LOCUST_GRACE_S = 60
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 _PASSWORD = re.compile(r"password: (\S+)")
 FORM_PATH = "/log/kenward-trust/engagement.recorded"
 
@@ -31,13 +44,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _csrf(page: str) -> str:
-    match = _CSRF.search(page)
-    if match is None:
-        raise RuntimeError("no CSRF token on the page")
-    return match[1]
 
 
 def _start_server(url: str, port: int) -> tuple[subprocess.Popen[str], str, list[str]]:
@@ -78,63 +84,62 @@ def _wait_until_up(base: str) -> None:
             time.sleep(0.2)
 
 
-def _client(base: str, password: str, count: int, warmup: int, latencies: Latencies,
-            failures: list[str], lock: threading.Lock, stop_at: float) -> None:
-    with requests.Session() as session:
-        page = session.get(f"{base}/sign-in", timeout=REQUEST_TIMEOUT_S).text
-        response = session.post(f"{base}/sign-in", data={
-            "username": "admin", "password": password, "csrf_token": _csrf(page)},
-            timeout=REQUEST_TIMEOUT_S, allow_redirects=False)
-        if response.status_code not in (302, 303):
-            failures.append(f"sign-in answered {response.status_code}")
-            return
-        token = _csrf(session.get(f"{base}{FORM_PATH}", timeout=REQUEST_TIMEOUT_S).text)
-        for n in range(warmup + count):
-            if time.monotonic() > stop_at:
-                failures.append("time limit reached")
-                return
-            form = {
-                "csrf_token": token, "event_id": str(uuid.uuid4()),
-                "occurred-day": str(1 + n % 28), "occurred-month": str(1 + n % 12),
-                "occurred-year": "2024", "data-kind": "outreach", "data-people": "12",
-                "data-location": "Tonbridge",
-            }
-            start = time.perf_counter()
-            response = session.post(f"{base}{FORM_PATH}", data=form, timeout=REQUEST_TIMEOUT_S,
-                                    allow_redirects=False)
-            seconds = time.perf_counter() - start
-            if response.status_code != 303:
-                failures.append(f"logging answered {response.status_code}")
-                return
-            if n >= warmup:
-                with lock:
-                    latencies.add(seconds)
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _drive(base: str, password: str, per_client: int) -> dict[str, Any]:
+    """Run Locust against `base`; the figures of the form's POST from its CSV statistics."""
+    with tempfile.TemporaryDirectory(prefix="casebook-bench-locust-") as folder:
+        prefix = Path(folder) / "web"
+        env = {**os.environ, "CASEBOOK_BENCH_PASSWORD": password, "CASEBOOK_BENCH_FORM_PATH": FORM_PATH,
+               "CASEBOOK_BENCH_USERS": str(CLIENTS), "CASEBOOK_BENCH_REQUESTS_PER_USER": str(per_client),
+               "CASEBOOK_BENCH_WARMUP": str(WARMUP_PER_CLIENT),
+               "CASEBOOK_BENCH_REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S)}
+        command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+                   "--host", base, "--users", str(CLIENTS), "--spawn-rate", str(CLIENTS),
+                   "--run-time", f"{RUN_LIMIT_S}s", "--csv", str(prefix), "--only-summary"]
+        try:
+            child = subprocess.run(command, env=env, capture_output=True, text=True,
+                                   timeout=RUN_LIMIT_S + LOCUST_GRACE_S)
+        except subprocess.TimeoutExpired as error:
+            raise RuntimeError(f"web benchmark failed: locust still running after "
+                               f"{RUN_LIMIT_S + LOCUST_GRACE_S} s") from error
+        stats = _read_csv(Path(f"{prefix}_stats.csv"))
+        failures = _read_csv(Path(f"{prefix}_failures.csv"))
+        exceptions = _read_csv(Path(f"{prefix}_exceptions.csv"))
+    if failures or exceptions:
+        reasons = [f"{row['Method']} {row['Name']}: {row['Error']} ({row['Occurrences']}×)" for row in failures]
+        reasons += [f"{row['Message']} ({row['Count']}×)" for row in exceptions]
+        raise RuntimeError(f"web benchmark failed: {reasons[:5]}")
+    if child.returncode != 0:
+        raise RuntimeError(f"web benchmark failed: locust exited {child.returncode}: {child.stderr[-2000:]}")
+    posts = [row for row in stats if row["Type"] == "POST" and row["Name"] == FORM_PATH]
+    expected = per_client * CLIENTS
+    if len(posts) != 1 or int(posts[0]["Request Count"]) != expected:
+        count = posts[0]["Request Count"] if posts else 0
+        why = (f"the run limit of {RUN_LIMIT_S} s was reached" if "--run-time limit reached" in child.stderr
+               else f"locust stopped early: {child.stderr[-2000:]}")
+        raise RuntimeError(f"web benchmark failed: {why} ({count} of {expected} requests counted)")
+    post = posts[0]
+    return {"count": expected, "failures": int(post["Failure Count"]),
+            "rate": round(float(post["Requests/s"]), 1),
+            "p50_ms": float(post["50%"]), "p99_ms": float(post["99%"])}
 
 
 def run(backend: str, requests_total: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """p50/p99 of POSTing the log-event form, four clients at once, against a real server."""
+    """p50/p99 of POSTing the log-event form, four Locust users at once, against a real server."""
+    per_client = max(requests_total // CLIENTS, 1)
     with scratch(backend) as db:
         port = _free_port()
         process, password, _ = _start_server(db.url, port)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base)
-            latencies = Latencies()
-            failures: list[str] = []
-            lock = threading.Lock()
-            per_client = max(requests_total // CLIENTS, 1)
-            stop_at = time.monotonic() + RUN_LIMIT_S
-            threads = [
-                threading.Thread(target=_client, args=(base, password, per_client, 10, latencies,
-                                                       failures, lock, stop_at))
-                for _ in range(CLIENTS)
-            ]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - started
+            figures = _drive(base, password, per_client)
         finally:
             process.terminate()
             try:
@@ -142,12 +147,8 @@ def run(backend: str, requests_total: int, log: Callable[[str], None]) -> dict[s
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    if failures:
-        raise RuntimeError(f"web benchmark failed: {failures[:5]}")
-    result = {**latencies.summary(), "clients": CLIENTS, "path": f"POST {FORM_PATH}",
-              "server": "casebook serve (waitress)",
-              # Requests per second of wall time with four clients (warm-up included).
-              "rate": round((per_client + 10) * CLIENTS / elapsed, 1)}
-    log(f"  web: {result['rate']:,.0f} requests/s, p50 {result['p50_ms']:.1f} ms, "
+    result = {**figures, "clients": CLIENTS, "path": f"POST {FORM_PATH}",
+              "server": "casebook serve (waitress)", "load_tool": f"locust {version('locust')}"}
+    log(f"  web ({result['load_tool']}): {result['rate']:,.0f} requests/s, p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms")
     return result
