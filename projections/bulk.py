@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,10 +48,14 @@ def _write(
         return
     driver = DriverSQL(connection)
     sql, names, kinds = _statement(table, conflict)
+    values = itemgetter(*names)
+    if not any(kinds):
+        driver.executemany(sql, [values(row) for row in rows])
+        return
     convert = {"time": driver.time, "date": driver.date}
     driver.executemany(sql, [
-        tuple([row[name] if kind is None or row[name] is None else convert[kind](row[name])
-               for name, kind in zip(names, kinds, strict=True)])
+        tuple([value if kind is None or value is None else convert[kind](value)
+               for value, kind in zip(values(row), kinds, strict=True)])
         for row in rows
     ])
 
