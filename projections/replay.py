@@ -14,8 +14,6 @@ same events, which the tests check.
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -80,62 +78,64 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     """The changes the events at positions after `after` up to `upto` make to the read models."""
     plans = _plans(index)
     changes = Changes()
+    groups: dict[tuple[str, str, int, str | None, tuple[Any, ...]], int] = {}
+    # Many events carry the very same data text ({"notice":"cpw"}): decode each text once.
+    seen: dict[tuple[Plan, str], tuple[Any, ...]] = {}
+    void_targets: list[str] = []
     driver = DriverSQL(connection)
-    grouped = _grouped_sql(connection.dialect.name, index)
-    uncased: dict[tuple[str, str, int, tuple[str | None, ...]], int] = {}
-    legacy: set[tuple[str, int]] = set()
-    decoded: dict[tuple[Plan, tuple[str | None, ...]], dict[str, Any]] = {}
-
-    def values(plan: Plan, texts: tuple[str | None, ...]) -> dict[str, Any]:
-        """A group's data: each field the plan reads, decoded once per distinct text."""
-        data = decoded.get((plan, texts))
-        if data is None:
-            data = decoded[(plan, texts)] = {
-                name: None if text is None else json.loads(text)
-                for name, text in zip(plan.fields, texts, strict=True)
-            }
-        return data
-
-    for scheme, type_name, version, period, case_ref, *texts, n in driver.rows(
-        grouped.sql, (after, upto)
+    for scheme, type_name, version, period, case_ref, text in driver.rows(
+        _GROUPED_SQL, (after, upto)
     ):
+        if type_name == VOIDED:
+            void_targets.append(json.loads(text)["target"])
+            continue
         plan = plans.get((scheme, type_name))
         if plan is None:
-            changes.activity[(scheme, period)] += n
-            continue
-        if version != plan.version:
-            legacy.add((type_name, version))  # stored under an older version: upcast one by one
-            continue
-        mine = tuple([texts[i] for i in grouped.columns[(scheme, type_name)]])
-        if plan.by_case:
-            group = Group(scheme, type_name, period, case_ref, values(plan, mine))
-            fold_figures(changes, plan.by_case, group, n)
-        key = (scheme, type_name, period, mine)
-        uncased[key] = uncased.get(key, 0) + n
-    for (scheme, type_name, period, mine), n in uncased.items():
-        changes.activity[(scheme, period)] += n
-        plan = plans[(scheme, type_name)]
-        if plan.uncased:
-            group = Group(scheme, type_name, period, None, values(plan, mine))
-            fold_figures(changes, plan.uncased, group, n)
-
-    for type_name, version in sorted(legacy):
-        for scheme, period, case_ref, text in driver.rows(_LEGACY_SQL, (after, upto, type_name,
-                                                                        version)):
-            plan = plans.get((scheme, type_name))
-            if plan is None:
-                continue  # counted in its scheme's activity above: no figure reads it
+            key: tuple[str, str, int, str | None, tuple[Any, ...]] = (
+                scheme, type_name, period, None, ()
+            )
+        else:
+            values: tuple[Any, ...] = ()
+            if plan.fields:
+                memo = seen.get((plan, text)) if version == plan.version else None
+                if memo is None:
+                    data = _data(text, type_name, version, plan.version)
+                    values = tuple([data.get(name) for name in plan.fields])
+                    if version == plan.version:
+                        seen[(plan, text)] = values
+                else:
+                    values = memo
+            key = (scheme, type_name, period, case_ref if plan.by_case else None, values)
+        try:
+            groups[key] = groups.get(key, 0) + 1
+        except TypeError:  # a list or object value: fold this event on its own
+            assert plan is not None
             changes.activity[(scheme, period)] += 1
             data = _data(text, type_name, version, plan.version)
             fold_figures(changes, plan.grouped, Group(scheme, type_name, period, case_ref, data), 1)
+
+    # Only the figures that count distinct cases need the groups split by case.
+    uncased: dict[tuple[str, str, int, tuple[Any, ...]], int] = {}
+    for (scheme, type_name, period, case_ref, values), n in groups.items():
+        plan = plans.get((scheme, type_name))
+        if plan is not None and plan.by_case:
+            data = dict(zip(plan.fields, values, strict=True))
+            group = Group(scheme, type_name, period, case_ref, data)
+            fold_figures(changes, plan.by_case, group, n)
+        key4 = (scheme, type_name, period, values)
+        uncased[key4] = uncased.get(key4, 0) + n
+    for (scheme, type_name, period, values), n in uncased.items():
+        changes.activity[(scheme, period)] += n
+        plan = plans.get((scheme, type_name))
+        if plan is not None and plan.uncased:
+            data = dict(zip(plan.fields, values, strict=True))
+            fold_figures(changes, plan.uncased, Group(scheme, type_name, period, None, data), n)
 
     wanted = [key for key, plan in plans.items() if plan.one_by_one]
     for single in _singles(connection, after, upto, wanted):
         fold_figures(changes, plans[(single.scheme, single.type)].one_by_one, single, 1)
 
     # After the events themselves, so a void in the same range finds its target already folded.
-    void_targets = [json.loads(text)["target"] for (text,) in driver.rows(_VOIDS_SQL,
-                                                                          (after, upto))]
     targets = load_targets(connection, void_targets)
     for target_id in void_targets:
         fold_event(changes, index, targets[target_id], sign=-1)
@@ -166,13 +166,9 @@ def _singles(
         yield Single(position, event_id, type_name, scheme, period, occurred_at, day, key_id, data)
 
 
-_LEGACY_SQL = (
-    "SELECT scheme, period, case_ref, data FROM events"
-    " WHERE position > ? AND position <= ? AND type = ? AND version = ?"
-)
-_VOIDS_SQL = (
-    f"SELECT data FROM events WHERE position > ? AND position <= ? AND type = '{VOIDED}'"
-    " ORDER BY position"
+_GROUPED_SQL = (
+    "SELECT scheme, type, version, period, case_ref, data FROM events"
+    " WHERE position > ? AND position <= ?"
 )
 _SINGLES_SQL = (
     "SELECT position, event_id, type, version, scheme, period, occurred_at, local_date, key_id,"
@@ -202,70 +198,3 @@ def _plans(index: FigureIndex) -> dict[tuple[str, str], Plan]:
             fields=tuple(sorted(fields)),
         )
     return plans
-
-
-@dataclass(frozen=True)
-class GroupedSQL:
-    """The query that groups a range of events by everything the grouped figures read."""
-
-    sql: str
-    #: For each scheme and type, which of the extracted field columns are its plan's fields.
-    columns: dict[tuple[str, str], tuple[int, ...]]
-
-
-@lru_cache(maxsize=8)
-def _grouped_sql(dialect: str, index: FigureIndex) -> GroupedSQL:
-    """Events counted per scheme, type, version and quarter, and by the case and the data fields
-    where a figure reads them. Each field is taken out as JSON text (so true stays true, not 1),
-    and only from the schemes and types whose figures read it."""
-    plans = _plans(index)
-    fields = sorted({name for plan in plans.values() for name in plan.fields})
-    extracted = []
-    for name in fields:
-        readers = [key for key, plan in plans.items() if name in plan.fields]
-        extracted.append(f"CASE WHEN {_any_of(readers)} THEN {_field(dialect, name)} END")
-    by_case = [key for key, plan in plans.items() if plan.by_case]
-    case = f"CASE WHEN {_any_of(by_case)} THEN case_ref END" if by_case else "NULL"
-    selected = ["scheme", "type", "version", "period", case, *extracted]
-    sql = (
-        f"SELECT {', '.join(selected)}, COUNT(*) FROM events"
-        f" WHERE position > ? AND position <= ? AND type <> '{VOIDED}'"
-        f" GROUP BY {', '.join(str(i) for i in range(1, len(selected) + 1))}"
-    )
-    columns = {
-        key: tuple(fields.index(name) for name in plan.fields) for key, plan in plans.items()
-    }
-    return GroupedSQL(sql, columns)
-
-
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def _any_of(keys: list[tuple[str, str]]) -> str:
-    """SQL true for events of these schemes and types (ids checked, so safe to inline)."""
-    for scheme, type_name in keys:
-        if not (_NAME.match(scheme) and _NAME.match(type_name)):
-            raise ValueError(f"not a scheme and type id: {scheme!r}, {type_name!r}")
-    return " OR ".join(f"(scheme = '{scheme}' AND type = '{t}')" for scheme, t in sorted(keys))
-
-
-def _field(dialect: str, name: str) -> str:
-    """One top-level data field as JSON text, NULL or 'null' where it is missing."""
-    if not _NAME.match(name):
-        raise ValueError(f"not a data field name: {name!r}")
-    if dialect == "postgresql":
-        return f"((data::jsonb) -> '{name}')::text"
-    return sqlite_field(name, arrow=sqlite3.sqlite_version_info >= (3, 38))
-
-
-def sqlite_field(name: str, *, arrow: bool) -> str:
-    """A data field as JSON text on SQLite: with `->`, or as SQLite before 3.38 can."""
-    path = f"'$.\"{name}\"'"
-    if arrow:
-        return f"data -> {path}"
-    # json_extract gives true as 1 and a string unquoted, so say what each type is.
-    return (
-        f"CASE json_type(data, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
-        f" WHEN 'array' THEN json_extract(data, {path}) WHEN 'object' THEN json_extract(data, {path})"
-        f" ELSE json_quote(json_extract(data, {path})) END"
-    )

@@ -13,7 +13,6 @@ from events.db import reading, writing
 from events.store import last_position, read_events
 from events.tables import events
 from events.types import VOIDED
-from projections import replay
 from projections.catalogue import install_figures, load_figures
 from projections.definitions import default_figures, figure_from_dict
 from projections.fold import Changes, gather
@@ -104,29 +103,3 @@ def test_a_figure_that_reads_a_personal_field_is_rebuilt_from_decrypted_events(
     assert value(engine, "davss.people") == 2
     assert value(engine, "davss.referrals") == 3
     assert value(engine, "cctv.cameras") == 1
-
-
-FIELD_VALUES = ["high", "it's", 3, 2.5, 0, True, False, None, [1, "a"], {"k": [True]}]
-
-
-def test_a_data_field_comes_out_of_the_database_as_the_value_python_reads(
-    engine: Engine,
-) -> None:
-    """What the grouped query extracts decodes to what json.loads of the whole data gives."""
-    dialect = engine.dialect.name
-    expressions = {"native": replay._field(dialect, "v")}
-    if dialect == "sqlite":
-        expressions["before 3.38"] = replay.sqlite_field("v", arrow=False)
-    with engine.connect() as connection:
-        for value in [*FIELD_VALUES, "missing"]:
-            data = json.dumps({} if value == "missing" else {"v": value, "w": 1})
-            for form, expression in expressions.items():
-                text = connection.exec_driver_sql(
-                    f"SELECT {expression} FROM (SELECT :data AS data) AS e"
-                    if dialect == "sqlite"
-                    else f"SELECT {expression} FROM (SELECT %(data)s::text AS data) AS e",
-                    {"data": data},
-                ).scalar_one()
-                decoded = None if text is None else json.loads(text)
-                assert decoded == json.loads(data).get("v"), (form, value, text)
-                assert type(decoded) is type(json.loads(data).get("v")), (form, value, text)
