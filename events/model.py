@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 from typing import Any
 
 from events.quarters import Quarter, local_date
@@ -28,13 +27,13 @@ class NewEvent:
     #: part of the content an idempotent re-import is compared on.
     recorded_by_given: bool = True
 
-    # Cached: the store reads both for every row it writes, and `period` needs `local_date`. The
-    # event is frozen and its data is never changed after validation, so they cannot go stale.
-    @cached_property
+    # Plain properties on purpose: the store reads each once per row, and functools.cached_property
+    # (a lock on first use in Python 3.11) cost more per event than working them out again.
+    @property
     def local_date(self) -> date:
         return local_date(self.occurred_at)
 
-    @cached_property
+    @property
     def period(self) -> Quarter:
         """The quarter the event counts in: a return counts in the quarter it names."""
         if self.type == "return.submitted":
