@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -119,7 +120,8 @@ def _rebuild_with_progress() -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        number = rebuild(engine(), on_progress=progress)
+        # A command-line process has no threads: it may fork workers to fold the log.
+        number = rebuild(engine(), on_progress=progress, workers=os.cpu_count() or 1)
     click.echo(f"Figures rebuilt (generation {number}).")
 
 

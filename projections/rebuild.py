@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
-from itertools import islice, takewhile
+from itertools import islice
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -16,14 +15,14 @@ from events.driver import DriverSQL
 from events.model import StoredEvent
 from events.quarters import utc_now
 from events.store import last_position, read_events
-from events.types import EVENT_TYPES, VOIDED
 from projections.catalogue import figures_by_hash, load_figures
-from projections.definitions import FigureIndex
-from projections.fold import Changes, gather
-from projections.projector import Projector, load_targets
-from projections.replay import gather_range
+from projections.parallel import Folders
+from projections.projector import Projector
 from projections.tables import current_generation, generation, projection_state
 
+#: Positions each worker folds at least, where a rebuild has several: below it, forking costs
+#: more than it saves.
+PARALLEL_MIN = 10_000
 #: Positions per committed batch: each commit syncs the disk, and a killed rebuild resumes from
 #: the last one. The grouped fold keeps little per event, so a batch costs a few MB.
 REBUILD_BATCH = 50_000
@@ -60,11 +59,14 @@ def rebuild(
     *,
     on_progress: Callable[[int, int], None] | None = None,
     batch_size: int = REBUILD_BATCH,
+    workers: int = 1,
 ) -> int:
     """Build a fresh generation of read models from every event, then swap it in.
 
     Figures stay readable from the old generation throughout. Each batch of positions commits
     with the position it reached, so a rebuild that is killed resumes where it stopped.
+    With `workers` above 1 a large log is read and folded by that many processes at once
+    (forked: for a command-line process, never from inside a threaded server).
     """
     with writing(engine) as connection:
         number = _start_or_resume(connection)
@@ -73,12 +75,14 @@ def rebuild(
         done = _position(connection, number)
     # The only writer of its generation: it remembers its rows instead of reading them back.
     projector = Projector(index, generation(number), remember=True)
-    with _collector_paused():
+    parallel = workers > 1 and target - done >= workers * PARALLEL_MIN
+    with _collector_paused(), Folders(engine, index, workers if parallel else 1) as folders:
         while True:
             upto = min(done + batch_size, target)
             if upto > done:
+                changes = folders.changes(done, upto)
                 with writing(engine) as connection:
-                    projector.write(connection, _changes(connection, index, done, upto), upto)
+                    projector.write(connection, changes, upto)
                 done = upto
             if on_progress is not None:
                 on_progress(done, target)
@@ -119,40 +123,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _changes(connection: Connection, index: FigureIndex, after: int, upto: int) -> Changes:
-    """What the events at positions after `after` up to `upto` change."""
-    if not _reads_personal_fields(index):
-        # Figures only ask whether there is a subject (the repeat rate goes by its key id), which
-        # sealed data answers: no decryption, and no event objects (`projections.replay`).
-        return gather_range(connection, index, after, upto)
-    batch = list(takewhile(lambda e: e.position <= upto, read_events(connection, after=after)))
-    targets = load_targets(connection, [e.data["target"] for e in batch if e.type == VOIDED])
-    return gather(index, batch, targets)
-
-
 def _next_batch(connection: Connection, after: int, size: int) -> list[StoredEvent]:
     """The next events to fold, decrypted, after position `after`."""
     return list(islice(read_events(connection, after=after, batch_size=size), size))
-
-
-def _reads_personal_fields(index: FigureIndex) -> bool:
-    """Whether any figure filters, breaks down, sums or counts distinct a personal field."""
-    used: set[str] = set()
-    for figure in index.figures:
-        used.update(figure.where, figure.breakdown)
-        if figure.measure in ("sum", "distinct") and figure.argument:
-            used.add(figure.argument)
-    return bool(used & _personal_fields())
-
-
-@cache
-def _personal_fields() -> frozenset[str]:
-    return frozenset(
-        name
-        for event_type in EVENT_TYPES.values()
-        for name, field in event_type.schema().fields.items()
-        if field.metadata.get("personal")
-    )
 
 
 def needs_rebuild(connection: Connection) -> bool:

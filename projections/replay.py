@@ -17,15 +17,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import takewhile
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
 from events.driver import DriverSQL
+from events.store import read_events
 from events.types import EVENT_TYPES, VOIDED
 from projections.definitions import Figure, FigureIndex
-from projections.fold import Changes, fold_event, fold_figures
+from projections.fold import Changes, fold_event, fold_figures, gather
 from projections.projector import load_targets
 
 #: Measures that need each event's identity (its id, subject key, time and position).
@@ -72,6 +74,39 @@ class Single(NamedTuple):
     local_date: date
     key_id: str | None
     data: dict[str, Any]
+
+
+def changes_between(
+    connection: Connection, index: FigureIndex, after: int, upto: int
+) -> Changes:
+    """What the events at positions after `after` up to `upto` change."""
+    if not _reads_personal_fields(index):
+        # Figures only ask whether there is a subject (the repeat rate goes by its key id), which
+        # sealed data answers: no decryption, and no event objects.
+        return gather_range(connection, index, after, upto)
+    batch = list(takewhile(lambda e: e.position <= upto, read_events(connection, after=after)))
+    targets = load_targets(connection, [e.data["target"] for e in batch if e.type == VOIDED])
+    return gather(index, batch, targets)
+
+
+def _reads_personal_fields(index: FigureIndex) -> bool:
+    """Whether any figure filters, breaks down, sums or counts distinct a personal field."""
+    used: set[str] = set()
+    for figure in index.figures:
+        used.update(figure.where, figure.breakdown)
+        if figure.measure in ("sum", "distinct") and figure.argument:
+            used.add(figure.argument)
+    return bool(used & _personal_fields())
+
+
+@cache
+def _personal_fields() -> frozenset[str]:
+    return frozenset(
+        name
+        for event_type in EVENT_TYPES.values()
+        for name, field in event_type.schema().fields.items()
+        if field.metadata.get("personal")
+    )
 
 
 def gather_range(connection: Connection, index: FigureIndex, after: int, upto: int) -> Changes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -45,6 +46,20 @@ def test_a_rebuild_gives_identical_summaries_for_every_year_and_quarter(engine: 
 
     assert number == old + 1
     assert _states(engine)[number] == "current" and _states(engine)[old] == "retired"
+    assert _all_summaries(engine) == before
+
+
+def test_a_rebuild_folded_by_forked_workers_gives_identical_summaries(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _load(engine)
+    before = _all_summaries(engine)
+    # Several workers on every batch, however small the log: each folds a range of its own.
+    monkeypatch.setattr("projections.rebuild.PARALLEL_MIN", 1)
+    progress: list[int] = []
+    rebuild(engine, workers=3, batch_size=700,
+            on_progress=lambda done, total: progress.append(done))
+    assert len(progress) > 2
     assert _all_summaries(engine) == before
 
 
