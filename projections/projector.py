@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -160,14 +161,21 @@ class Projector:
     ) -> dict[ReferralKey, dict[str, Referral]]:
         if self._memory is not None:
             return {key: self._memory.referrals.get(key, {}) for key in keys}
-        table = self.tables.referrals
+        driver = DriverSQL(connection)
         stored: dict[ReferralKey, dict[str, Referral]] = defaultdict(dict)
         for part in _chunks(keys):
-            query = sa.select(table).where(sa.tuple_(table.c.figure_id, table.c.subject).in_(part))
-            for row in connection.execute(query):
-                stored[(row.figure_id, row.subject)][row.event_id] = Referral(
-                    row.event_id, row.subject, row.occurred_at, row.position, row.local_date,
-                    row.period, row.repeat,
+            sql = (
+                "SELECT figure_id, subject, event_id, occurred_at, position, local_date, period,"
+                f' "repeat" FROM {self.tables.referrals.name} WHERE '
+                + " OR ".join(["(figure_id = ? AND subject = ?)"] * len(part))
+            )
+            params = [value for key in part for value in key]
+            for figure_id, subject, event_id, at, position, day, period, repeat in driver.rows(
+                sql, params
+            ):
+                stored[(figure_id, subject)][event_id] = Referral(
+                    event_id, subject, driver.read_time(at), position,
+                    date.fromisoformat(day) if isinstance(day, str) else day, period, bool(repeat),
                 )
         return stored
 
@@ -221,12 +229,16 @@ class Projector:
     ) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
         if self._memory is not None:
             return {key: self._memory.returns.get(key, {}) for key in keys}
-        table = self.tables.returns
+        driver = DriverSQL(connection)
         stored: dict[ReturnKey, dict[str, tuple[int, int]]] = defaultdict(dict)
         for part in _chunks(keys):
-            query = sa.select(table).where(sa.tuple_(table.c.figure_id, table.c.period).in_(part))
-            for row in connection.execute(query):
-                stored[(row.figure_id, row.period)][row.event_id] = (row.position, row.value)
+            sql = (
+                f"SELECT figure_id, period, event_id, position, value FROM {self.tables.returns.name}"
+                " WHERE " + " OR ".join(["(figure_id = ? AND period = ?)"] * len(part))
+            )
+            params = [value for key in part for value in key]
+            for figure_id, period, event_id, position, value in driver.rows(sql, params):
+                stored[(figure_id, period)][event_id] = (position, value)
         return stored
 
     def _write_returns(self, connection: Connection, changes: Changes) -> None:
