@@ -47,40 +47,59 @@ def _write(
     if not rows:
         return
     driver = DriverSQL(connection)
-    sql, names, kinds = _statement(table, conflict)
+    names, kinds = _columns(table)
     values = itemgetter(*names)
-    if not any(kinds):
-        driver.executemany(sql, [values(row) for row in rows])
+    if any(kinds):
+        convert = {"time": driver.time, "date": driver.date}
+        tuples = [
+            tuple([value if kind is None or value is None else convert[kind](value)
+                   for value, kind in zip(values(row), kinds, strict=True)])
+            for row in rows
+        ]
+    else:
+        tuples = [values(row) for row in rows]
+    if driver.sqlite:
+        # In process, a prepared statement run once per row costs next to nothing.
+        driver.executemany(_statement(table, conflict, 1), tuples)
         return
-    convert = {"time": driver.time, "date": driver.date}
-    driver.executemany(sql, [
-        tuple([value if kind is None or value is None else convert[kind](value)
-               for value, kind in zip(values(row), kinds, strict=True)])
-        for row in rows
-    ])
+    # On PostgreSQL a statement per row is a message per row (psycopg's executemany): send
+    # each run of rows as one multi-row VALUES. Rows come aggregated, so no key repeats.
+    for start in range(0, len(tuples), _ROWS_PER_STATEMENT):
+        part = tuples[start : start + _ROWS_PER_STATEMENT]
+        driver.execute(_statement(table, conflict, len(part)), [v for row in part for v in row])
 
 
-@lru_cache(maxsize=128)
-def _statement(
-    table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None
-) -> tuple[str, tuple[str, ...], tuple[str | None, ...]]:
-    """The INSERT (… ON CONFLICT DO UPDATE), its columns, and which of them are times or dates."""
+_ROWS_PER_STATEMENT = 500
+
+
+@lru_cache(maxsize=32)
+def _columns(table: sa.Table) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """A table's columns, and which of them are times or dates."""
     names = tuple(column.name for column in table.columns)
-    sql = (
-        f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))})"
-        f" VALUES ({', '.join('?' * len(names))})"
+    kinds = tuple(
+        "time" if isinstance(c.type, UTCDateTime) else "date" if isinstance(c.type, sa.Date)
+        else None
+        for c in table.columns
+    )
+    return names, kinds
+
+
+@lru_cache(maxsize=256)
+def _statement(
+    table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None, rows: int
+) -> str:
+    """The INSERT of `rows` rows (… ON CONFLICT DO UPDATE)."""
+    names, _ = _columns(table)
+    one = f"({', '.join('?' * len(names))})"
+    sql = f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))}) VALUES " + ", ".join(
+        [one] * rows
     )
     if conflict is not None:
         keys, column, add = conflict
         new = f"excluded.{_q(column)}"
         value = f"{_q(table.name)}.{_q(column)} + {new}" if add else new
         sql += f" ON CONFLICT ({', '.join(map(_q, keys))}) DO UPDATE SET {_q(column)} = {value}"
-    kinds = tuple(
-        "time" if isinstance(c.type, UTCDateTime) else "date" if isinstance(c.type, sa.Date)
-        else None
-        for c in table.columns
-    )
-    return sql, names, kinds
+    return sql
 
 
 def _q(name: str) -> str:
