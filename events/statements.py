@@ -124,7 +124,16 @@ def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, li
 
 def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[int]]:
     """Insert event rows (as `_Batch._write` builds them); their positions, in the order given."""
-    values = [_event_values(driver, row) for row in rows]
+    # The rows of a batch share one recorded_at: convert it once.
+    shared = rows[0]["recorded_at"] if rows else None
+    shared_value = driver.time(shared) if shared is not None else None
+    values = [
+        _event_values(
+            driver, row,
+            shared_value if row["recorded_at"] is shared else driver.time(row["recorded_at"]),
+        )
+        for row in rows
+    ]
     if len(rows) == 1:
         if driver.sqlite:
             position = driver.execute(_INSERT_EVENT, values[0]).lastrowid
@@ -185,7 +194,7 @@ def insert_voids(driver: DriverSQL, voids: list[dict[str, Any]]) -> None:
     )
 
 
-def _event_values(driver: DriverSQL, row: dict[str, Any]) -> list[Any]:
+def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> list[Any]:
     return [
         row["event_id"],
         row["type"],
@@ -196,7 +205,7 @@ def _event_values(driver: DriverSQL, row: dict[str, Any]) -> list[Any]:
         driver.time(row["occurred_at"]),
         driver.date(row["local_date"]),
         row["period"],
-        driver.time(row["recorded_at"]),
+        recorded_at,
         row["recorded_by"],
         row["data"],
         row["key_id"],

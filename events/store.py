@@ -202,7 +202,7 @@ class _Batch:
             current = found.cases.get(case_ref, (None, 0))[1]
             if current != version:
                 raise ConcurrencyConflict(case_ref, version, current)
-        contents = (
+        contents: dict[str, dict[str, Any] | NewEvent] = dict(
             statements.stored_contents(self.connection, found.known) if found.known else {}
         )
         targets_known, voided = found.targets, found.voided
@@ -212,7 +212,7 @@ class _Batch:
         for line, event in chunk:
             try:
                 if event.event_id in contents:
-                    if _same_content(contents[event.event_id], event):
+                    if _same_content(_content_of(contents[event.event_id]), event):
                         report.duplicates.append(event.event_id)
                         continue
                     raise rules.RuleBroken(
@@ -245,9 +245,9 @@ class _Batch:
             if event.type == VOIDED:
                 voided.add(event.data["target"])
                 _mark_voided(history, event.data["target"])
-            content = _content_of(event)
-            contents[event.event_id] = content
-            targets_known[event.event_id] = content
+            # Compared (its data as canonical JSON) only if the same id comes again: rarely.
+            contents[event.event_id] = event
+            targets_known[event.event_id] = {"type": event.type, "scheme": event.scheme}
             accepted.append((event, stream_version))
 
         if accepted:
@@ -398,7 +398,9 @@ def _mark_voided(history: dict[str, list[rules.CaseEntry]], target_id: str) -> N
                 return
 
 
-def _content_of(event: NewEvent) -> dict[str, Any]:
+def _content_of(event: NewEvent | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(event, dict):
+        return event  # read back from the store already in this form
     return {
         "type": event.type,
         "scheme": event.scheme,
