@@ -129,9 +129,13 @@ class Projector:
         else:
             known = self._memory.members
             after = {key: known.get(key, 0) + dn for key, dn in touched.items()}
+            # This generation's rows are all in memory: new ones are plain inserts.
+            bulk.insert(connection, table, [
+                _member_row(key, n) for key, n in after.items() if n > 0 and key not in known
+            ])
             _upsert_set(
                 connection, table, ["figure_id", "kind", "period", "member"], "n",
-                [_member_row(key, n) for key, n in after.items() if n > 0],
+                [_member_row(key, n) for key, n in after.items() if n > 0 and key in known],
             )
             gone = [key for key, n in after.items() if n <= 0 and key in known]
             for key, n in after.items():
