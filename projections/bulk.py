@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from events.driver import DriverSQL
@@ -60,23 +61,49 @@ def _write(
         tuples = [values(row) for row in rows]
     if driver.sqlite:
         # In process, a prepared statement run once per row costs next to nothing.
-        driver.executemany(_statement(table, conflict, 1), tuples)
+        driver.executemany(_statement(table, conflict), tuples)
         return
-    if conflict is None and len(tuples) > _ROWS_PER_STATEMENT:
+    if conflict is None and len(tuples) > _COPY_FROM:
         # New rows in bulk (a rebuild's): COPY is PostgreSQL's own fast path for loading.
         columns = ", ".join(map(_q, names))
         with driver.cursor.copy(f"COPY {_q(table.name)} ({columns}) FROM STDIN") as copy:
             for row in tuples:
                 copy.write_row(row)
         return
-    # On PostgreSQL a statement per row is a message per row (psycopg's executemany): send
-    # each run of rows as one multi-row VALUES. Rows come aggregated, so no key repeats.
-    for start in range(0, len(tuples), _ROWS_PER_STATEMENT):
-        part = tuples[start : start + _ROWS_PER_STATEMENT]
-        driver.execute(_statement(table, conflict, len(part)), [v for row in part for v in row])
+    # On PostgreSQL a statement per row is a message per row (psycopg's executemany), and a
+    # multi-row VALUES is planned anew for every length: send one array per column instead.
+    # Rows come aggregated, so no key repeats.
+    driver.execute(unnest_statement(table, conflict), columns_of(tuples))
 
 
-_ROWS_PER_STATEMENT = 500
+
+def columns_of(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows (at least one) turned into one list per column, as `unnest_statement` takes them."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+@lru_cache(maxsize=64)
+def unnest_statement(
+    table: sa.Table,
+    conflict: tuple[tuple[str, ...], str, bool] | None,
+    returning: tuple[str, ...] = (),
+) -> str:
+    """PostgreSQL's INSERT of any number of rows given as one array per column: one statement
+    text whatever the number of rows, so the server plans it once."""
+    names, _ = _columns(table)
+    arrays = ", ".join(f"?::{column.type.compile(dialect=_PG)}[]" for column in table.columns)
+    sql = (
+        f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))})"
+        f" SELECT * FROM unnest({arrays})" + _on_conflict(table, conflict)
+    )
+    if returning:
+        sql += f" RETURNING {', '.join(map(_q, returning))}"
+    return sql
+
+
+_PG = postgresql.dialect()
+#: From this many new rows on, COPY beats an INSERT.
+_COPY_FROM = 500
 
 
 @lru_cache(maxsize=32)
@@ -91,22 +118,24 @@ def _columns(table: sa.Table) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
     return names, kinds
 
 
-@lru_cache(maxsize=256)
-def _statement(
-    table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None, rows: int
-) -> str:
-    """The INSERT of `rows` rows (… ON CONFLICT DO UPDATE)."""
+@lru_cache(maxsize=64)
+def _statement(table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None) -> str:
+    """The INSERT of one row (… ON CONFLICT DO UPDATE)."""
     names, _ = _columns(table)
-    one = f"({', '.join('?' * len(names))})"
-    sql = f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))}) VALUES " + ", ".join(
-        [one] * rows
+    sql = (
+        f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, names))})"
+        f" VALUES ({', '.join('?' * len(names))})"
     )
-    if conflict is not None:
-        keys, column, add = conflict
-        new = f"excluded.{_q(column)}"
-        value = f"{_q(table.name)}.{_q(column)} + {new}" if add else new
-        sql += f" ON CONFLICT ({', '.join(map(_q, keys))}) DO UPDATE SET {_q(column)} = {value}"
-    return sql
+    return sql + _on_conflict(table, conflict)
+
+
+def _on_conflict(table: sa.Table, conflict: tuple[tuple[str, ...], str, bool] | None) -> str:
+    if conflict is None:
+        return ""
+    keys, column, add = conflict
+    new = f"excluded.{_q(column)}"
+    value = f"{_q(table.name)}.{_q(column)} + {new}" if add else new
+    return f" ON CONFLICT ({', '.join(map(_q, keys))}) DO UPDATE SET {_q(column)} = {value}"
 
 
 def _q(name: str) -> str:

@@ -295,13 +295,19 @@ def _member_row(key: MemberKey, n: int) -> dict[str, Any]:
 def _add_members(
     connection: Connection, table: sa.Table, touched: dict[MemberKey, int]
 ) -> dict[MemberKey, int]:
-    """Add each member's change to its count, a statement per 500 members; the counts after."""
+    """Add each member's change to its count in one statement (SQLite: per 500); the counts after."""
     driver = DriverSQL(connection)
+    rows = [(*key, dn) for key, dn in touched.items()]
+    if not driver.sqlite:
+        found = driver.rows(
+            bulk.unnest_statement(table, _MEMBER_CONFLICT, _MEMBER_COLUMNS),
+            bulk.columns_of(rows),
+        )
+        return {(f, k, p, m): n for f, k, p, m, n in found}
     after: dict[MemberKey, int] = {}
-    items = list(touched.items())
-    for start in range(0, len(items), _ROWS_PER_STATEMENT):
-        part = items[start : start + _ROWS_PER_STATEMENT]
-        params = [value for key, dn in part for value in (*key, dn)]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        part = rows[start : start + _ROWS_PER_STATEMENT]
+        params = [value for row in part for value in row]
         for figure_id, kind, period, member, n in driver.rows(_add_members_sql(table, len(part)),
                                                               params):
             after[(figure_id, kind, period, member)] = n
@@ -309,6 +315,8 @@ def _add_members(
 
 
 _ROWS_PER_STATEMENT = 500
+_MEMBER_CONFLICT = (("figure_id", "kind", "period", "member"), "n", True)
+_MEMBER_COLUMNS = ("figure_id", "kind", "period", "member", "n")
 
 
 @lru_cache(maxsize=64)
