@@ -10,7 +10,7 @@ so only a command-line rebuild asks for workers; a rebuild from anywhere else fo
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -46,16 +46,32 @@ class Folders:
             self._pool.terminate()
             self._pool.join()
 
-    def changes(self, after: int, upto: int) -> Changes:
-        """The changes the events after `after` up to `upto` make, however many fold them."""
+    def start(self, after: int, upto: int) -> Folding:
+        """Begin folding the events after `after` up to `upto`: in the background with workers,
+        when its result is asked for without."""
         if self._pool is None:
-            with reading(self.engine) as connection:
-                return changes_between(connection, self.index, after, upto)
+            return Folding(lambda: self._here(after, upto))
         url = self.engine.url.render_as_string(hide_password=False)
         step = -(-(upto - after) // self.workers)
         ranges = [(start, min(start + step, upto)) for start in range(after, upto, step)]
-        parts = self._pool.starmap(_fold_in_worker, [(url, self.index, a, b) for a, b in ranges])
-        return merge(parts)
+        parts = self._pool.starmap_async(
+            _fold_in_worker, [(url, self.index, a, b) for a, b in ranges]
+        )
+        return Folding(lambda: merge(parts.get()))
+
+    def _here(self, after: int, upto: int) -> Changes:
+        with reading(self.engine) as connection:
+            return changes_between(connection, self.index, after, upto)
+
+
+class Folding:
+    """The changes of one range of the log, once they are asked for."""
+
+    def __init__(self, finish: Callable[[], Changes]):
+        self._finish = finish
+
+    def result(self) -> Changes:
+        return self._finish()
 
 
 def merge(parts: Sequence[Changes]) -> Changes:

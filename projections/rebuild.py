@@ -76,18 +76,21 @@ def rebuild(
     # The only writer of its generation: it remembers its rows instead of reading them back.
     projector = Projector(index, generation(number), remember=True)
     parallel = workers > 1 and target - done >= workers * PARALLEL_MIN
+    ranges = [(start, min(start + batch_size, target)) for start in range(done, target, batch_size)]
     with _collector_paused(), Folders(engine, index, workers if parallel else 1) as folders:
-        while True:
-            upto = min(done + batch_size, target)
-            if upto > done:
-                changes = folders.changes(done, upto)
-                with writing(engine) as connection:
-                    projector.write(connection, changes, upto)
-                done = upto
+        ahead = folders.start(*ranges[0]) if ranges else None
+        for number_in_order, (_, upto) in enumerate(ranges):
+            assert ahead is not None
+            changes = ahead.result()
+            if number_in_order + 1 < len(ranges):
+                # Workers fold the next batch while this process writes this one.
+                ahead = folders.start(*ranges[number_in_order + 1])
+            with writing(engine) as connection:
+                projector.write(connection, changes, upto)
             if on_progress is not None:
-                on_progress(done, target)
-            if done >= target:
-                break
+                on_progress(upto, target)
+        if on_progress is not None and not ranges:
+            on_progress(done, target)
     with writing(engine) as connection:
         lock_for_append(connection)
         # Appends made while we were building went to the old generation: fold them in too.
