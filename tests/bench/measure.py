@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import tempfile
@@ -55,17 +54,36 @@ class ChildRun:
 
 
 def run_child(args: list[str], env: dict[str, str]) -> ChildRun:
-    """Run a command, and read its own peak RSS from wait4 (not the maximum of all children)."""
+    """Run a command, and follow its own peak RSS while it runs.
+
+    Not `wait4`'s ru_maxrss: Linux carries the high-water mark across fork and exec, so a child
+    of a large benchmark process would report the benchmark's memory. `VmHWM` in
+    /proc/PID/status belongs to the command's own address space; it is read every 20 ms, so a
+    rise in the command's last 20 ms can be missed. Workers it forks are not included.
+    """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak_kb = 0
+        while process.poll() is None:
+            peak_kb = max(peak_kb, _high_water_kb(process.pid))
+            time.sleep(0.02)
         seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        # ru_maxrss is in kilobytes on Linux.
-        return ChildRun(seconds, usage.ru_maxrss / 1024, process.returncode, out.read(), err.read())
+        return ChildRun(seconds, peak_kb / 1024, process.returncode, out.read(), err.read())
+
+
+def _high_water_kb(pid: int) -> int:
+    """The process's peak resident set so far (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def median(values: list[float]) -> float:
