@@ -169,8 +169,11 @@ def test_a_failing_projection_rolls_a_whole_import_back(
         original(self, connection, batch)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Projector, "apply", fails_on_the_third_chunk)
+    # Fold every 1,000-line chunk, so two folds are written before the third fails.
+    monkeypatch.setattr("events.store.PROJECT_EVERY", 1_000)
     with pytest.raises(RuntimeError):
         import_jsonl(engine, _many_lines(3_500))
+    assert calls["n"] == 3
     assert exported(engine) == []
     assert all_figures(engine) == all_figures_empty(engine)
 
