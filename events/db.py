@@ -18,6 +18,9 @@ _WRITE = "casebook_write"
 #: power cut. Overridable for a laptop demo; benchmarks report what they ran with.
 SQLITE_SYNCHRONOUS = os.environ.get("CASEBOOK_SQLITE_SYNCHRONOUS", "FULL").upper()
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: SQLite's page cache per connection, in KiB (its own default is 2,000). A large import is one
+#: transaction; once the log's indexes outgrow the cache every insert reads pages back.
+SQLITE_CACHE_KIB = int(os.environ.get("CASEBOOK_SQLITE_CACHE_KIB", "65536"))
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -37,6 +40,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
