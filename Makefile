@@ -50,7 +50,7 @@ services:
 bench: $(STAMP) services
 	$(BIN)/python -m tests.bench
 
-## bench-full: the same up to 1,000,000 events (about an hour)
+## bench-full: the same up to 1,000,000 events (about 20 minutes here)
 bench-full: $(STAMP) services
 	$(BIN)/python -m tests.bench --full
 
