@@ -44,7 +44,11 @@ def _many_lines(count: int, seed: int = 7) -> list[str]:
 
 def _run(database_url: str, *args: str) -> subprocess.Popen[bytes]:
     environment = {**os.environ, "CASEBOOK_DATABASE_URL": database_url,
-                   "CASEBOOK_SECRET_KEY": "fault-test-key"}
+                   "CASEBOOK_SECRET_KEY": "fault-test-key",
+                   # SQLite's own small page cache: the import's pages then spill into the WAL as
+                   # it goes, which is how the test sees it writing (with casebook's 64 MiB they
+                   # stay in memory until the commit, and the kill would come after it).
+                   "CASEBOOK_SQLITE_CACHE_KIB": "2000"}
     return subprocess.Popen([CASEBOOK, *args], env=environment, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
