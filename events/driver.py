@@ -20,6 +20,9 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+#: `date` by another name: inside DriverSQL, `date` is the method that binds one.
+Day = date
+
 
 class DriverSQL:
     """Plain SQL inside a SQLAlchemy connection's transaction, values in the stored formats."""
@@ -112,6 +115,10 @@ class DriverSQL:
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def read_date(self, value: Any) -> Day:
+        """A stored `sa.Date` read back as a date (SQLite keeps ISO text)."""
+        return Day.fromisoformat(value) if isinstance(value, str) else value
 
     def _native(self, sql: str) -> str:
         return sql if self.sqlite else _format_style(sql)

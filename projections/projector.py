@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -46,15 +45,9 @@ class Memory:
         memory = cls()
         for row in connection.execute(sa.select(tables.members)):
             memory.members[(row.figure_id, row.kind, row.period, row.member)] = row.n
-        for row in connection.execute(sa.select(tables.referrals)):
-            memory.referrals.setdefault((row.figure_id, row.subject), {})[row.event_id] = Referral(
-                row.event_id, row.subject, row.occurred_at, row.position, row.local_date,
-                row.period, row.repeat,
-            )
-        for row in connection.execute(sa.select(tables.returns)):
-            memory.returns.setdefault((row.figure_id, row.period), {})[row.event_id] = (
-                row.position, row.value,
-            )
+        driver = DriverSQL(connection)
+        memory.referrals.update(_read_referrals(driver, tables.referrals, None))
+        memory.returns.update(_read_returns(driver, tables.returns, None))
         return memory
 
 
@@ -165,23 +158,7 @@ class Projector:
     ) -> dict[ReferralKey, dict[str, Referral]]:
         if self._memory is not None:
             return {key: self._memory.referrals.get(key, {}) for key in keys}
-        driver = DriverSQL(connection)
-        stored: dict[ReferralKey, dict[str, Referral]] = defaultdict(dict)
-        for part in _chunks(keys):
-            sql = (
-                "SELECT figure_id, subject, event_id, occurred_at, position, local_date, period,"
-                f' "repeat" FROM {self.tables.referrals.name} WHERE '
-                + " OR ".join(["(figure_id = ? AND subject = ?)"] * len(part))
-            )
-            params = [value for key in part for value in key]
-            for figure_id, subject, event_id, at, position, day, period, repeat in driver.rows(
-                sql, params
-            ):
-                stored[(figure_id, subject)][event_id] = Referral(
-                    event_id, subject, driver.read_time(at), position,
-                    date.fromisoformat(day) if isinstance(day, str) else day, period, bool(repeat),
-                )
-        return stored
+        return _read_referrals(DriverSQL(connection), self.tables.referrals, keys)
 
     def _write_referrals(self, connection: Connection, changes: Changes) -> None:
         if not changes.referrals:
@@ -233,17 +210,7 @@ class Projector:
     ) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
         if self._memory is not None:
             return {key: self._memory.returns.get(key, {}) for key in keys}
-        driver = DriverSQL(connection)
-        stored: dict[ReturnKey, dict[str, tuple[int, int]]] = defaultdict(dict)
-        for part in _chunks(keys):
-            sql = (
-                f"SELECT figure_id, period, event_id, position, value FROM {self.tables.returns.name}"
-                " WHERE " + " OR ".join(["(figure_id = ? AND period = ?)"] * len(part))
-            )
-            params = [value for key in part for value in key]
-            for figure_id, period, event_id, position, value in driver.rows(sql, params):
-                stored[(figure_id, period)][event_id] = (position, value)
-        return stored
+        return _read_returns(DriverSQL(connection), self.tables.returns, keys)
 
     def _write_returns(self, connection: Connection, changes: Changes) -> None:
         if not changes.returns:
@@ -286,6 +253,49 @@ _MOVE_POSITION = (
     .where(projection_state.c.generation == sa.bindparam("g"))
     .values(position=sa.bindparam("to"))
 )
+
+
+def _read_referrals(
+    driver: DriverSQL, table: sa.Table, keys: list[ReferralKey] | None
+) -> dict[ReferralKey, dict[str, Referral]]:
+    """The stored referrals of these figures and subjects (all of them where `keys` is None)."""
+    stored: dict[ReferralKey, dict[str, Referral]] = defaultdict(dict)
+    sql = (
+        "SELECT figure_id, subject, event_id, occurred_at, position, local_date, period,"
+        f' "repeat" FROM {table.name}'
+    )
+    for where, params in _where_keys("(figure_id = ? AND subject = ?)", keys):
+        for figure_id, subject, event_id, at, position, day, period, repeat in driver.rows(
+            sql + where, params
+        ):
+            stored[(figure_id, subject)][event_id] = Referral(
+                event_id, subject, driver.read_time(at), position, driver.read_date(day), period,
+                bool(repeat),
+            )
+    return stored
+
+
+def _read_returns(
+    driver: DriverSQL, table: sa.Table, keys: list[ReturnKey] | None
+) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
+    """The stored returns of these figures and periods (all of them where `keys` is None)."""
+    stored: dict[ReturnKey, dict[str, tuple[int, int]]] = defaultdict(dict)
+    sql = f"SELECT figure_id, period, event_id, position, value FROM {table.name}"
+    for where, params in _where_keys("(figure_id = ? AND period = ?)", keys):
+        for figure_id, period, event_id, position, value in driver.rows(sql + where, params):
+            stored[(figure_id, period)][event_id] = (position, value)
+    return stored
+
+
+def _where_keys(
+    match: str, keys: Sequence[tuple[Any, ...]] | None
+) -> Iterable[tuple[str, list[Any]]]:
+    """WHERE clauses matching `keys` a chunk at a time, or none at all for every row."""
+    if keys is None:
+        yield "", []
+        return
+    for part in _chunks(keys):
+        yield " WHERE " + " OR ".join([match] * len(part)), [v for key in part for v in key]
 
 
 def _member_row(key: MemberKey, n: int) -> dict[str, Any]:

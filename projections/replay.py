@@ -194,11 +194,9 @@ def _singles(
     for position, event_id, type_name, version, scheme, period, occurred_at, day, key_id, text in (
         driver.rows(_SINGLES_SQL.format(either=either), params)
     ):
-        occurred_at = driver.read_time(occurred_at)
-        if isinstance(day, str):  # SQLite keeps dates as ISO text
-            day = date.fromisoformat(day)
         data = _data(text, type_name, version, EVENT_TYPES[type_name].version)
-        yield Single(position, event_id, type_name, scheme, period, occurred_at, day, key_id, data)
+        yield Single(position, event_id, type_name, scheme, period, driver.read_time(occurred_at),
+                     driver.read_date(day), key_id, data)
 
 
 _GROUPED_SQL = (
