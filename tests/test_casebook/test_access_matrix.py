@@ -117,12 +117,17 @@ def _try(visitor: Visitor, method: str, path: str) -> Any:
                                data={"csrf_token": token})
 
 
-def test_every_role_gets_into_exactly_the_routes_it_should(
-        app: Flask, engine: Engine, visitors: list[Visitor], make_user: MakeUser) -> None:
+def _samples(engine: Engine, make_user: MakeUser) -> dict[str, Any]:
+    """A value for every URL argument: a stored event, its case, another user."""
     stored = log(engine, referral(scheme="davss"))[0]
     target = make_user("viewer")
-    samples: dict[str, Any] = {**PLAIN_SAMPLES, "case_ref": stored.case_ref,
-                               "event_id": stored.event_id, "user_id": target.id}
+    return {**PLAIN_SAMPLES, "case_ref": stored.case_ref, "event_id": stored.event_id,
+            "user_id": target.id}
+
+
+def test_every_role_gets_into_exactly_the_routes_it_should(
+        app: Flask, engine: Engine, visitors: list[Visitor], make_user: MakeUser) -> None:
+    samples = _samples(engine, make_user)
     wrong: list[str] = []
     tried = 0
     for endpoint, method, arguments in routes(app):
@@ -152,10 +157,7 @@ def test_every_role_gets_into_exactly_the_routes_it_should(
 
 def test_every_form_post_without_its_csrf_token_is_refused(
         app: Flask, engine: Engine, visitors: list[Visitor], make_user: MakeUser) -> None:
-    stored = log(engine, referral(scheme="davss"))[0]
-    target = make_user("viewer")
-    samples: dict[str, Any] = {**PLAIN_SAMPLES, "case_ref": stored.case_ref,
-                               "event_id": stored.event_id, "user_id": target.id}
+    samples = _samples(engine, make_user)
     admin = next(v for v in visitors if v.role == "admin")
     posts = [(endpoint, arguments) for endpoint, method, arguments in routes(app)
              if method == "POST" and not endpoint.startswith("api.")]
