@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
+from waitress import wasyncore
 from waitress.server import create_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +42,11 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
-    """Serve `app` with waitress in a background thread until the test ends."""
+    """Serve `app` with waitress in a background thread until the test ends.
+
+    The server's sockets are closed by its own loop (through waitress's trigger): closing them
+    from this thread while the loop is in select() races it into "bad file descriptor".
+    """
     server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="casebook-test")
     port = server.effective_port  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
@@ -49,8 +54,11 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     try:
         yield LiveServer(f"http://127.0.0.1:{port}")
     finally:
-        server.close()
+        socket_map = server._map  # type: ignore[union-attr]
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))  # type: ignore[union-attr]
         thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the live server did not stop within 10 s"
 
 
 @pytest.fixture(scope="session")
