@@ -38,6 +38,8 @@ class DriverSQL:
         self._cursor: Any = None
         #: How many `pipeline` blocks are open: outside one, a query is read at once.
         self._pipelines = 0
+        #: How many keys `any_of` takes at once: SQLite binds each as a parameter of its own.
+        self.keys_at_once = _SQLITE_KEYS if self.sqlite else _POSTGRES_KEYS
 
     @property
     def cursor(self) -> Any:
@@ -92,6 +94,53 @@ class DriverSQL:
         with self._errors.translated(sql, rows):
             self.cursor.executemany(self._native(sql), rows)
 
+    def any_of(self, column: str, keys: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A condition that `column` is one of `keys` (at most `keys_at_once`), and its values.
+
+        SQLite: `column IN (?, ?, …)`. PostgreSQL: `column = ANY(?)` with one array, the same
+        statement text whatever the count: psycopg parses every new text anew (a 500-key `IN`
+        costs it milliseconds), and the server plans it anew.
+        """
+        if self.sqlite:
+            return f"{column} IN {in_list(len(keys))}", list(keys)
+        return f"{column} = ANY(?)", [list(keys)]
+
+    def key_parts(self, keys: Iterable[Any]) -> Iterator[list[Any]]:
+        """The distinct keys, sorted, in parts of at most `keys_at_once` for `any_of`."""
+        ordered = sorted(set(keys))
+        for start in range(0, len(ordered), self.keys_at_once):
+            yield ordered[start : start + self.keys_at_once]
+
+    def send_for_keys(
+        self, sql: str, column: str, keys: Iterable[Any], more: Sequence[Any] = ()
+    ) -> list[Pending]:
+        """Send `sql`, whose `{}` is where the condition that `column` is one of `keys` goes,
+        once per part of the keys (see `key_parts`); `more` are the parameters after it."""
+        sent = []
+        for part in self.key_parts(keys):
+            condition, values = self.any_of(column, part)
+            sent.append(self.send(sql.format(condition), [*values, *more]))
+        return sent
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert rows (values as `time` and `date` give them) into `table`'s `columns`.
+
+        On PostgreSQL, from `COPY_FROM` rows on and outside a pipeline (COPY cannot run in one),
+        the rows go by COPY, the server's bulk path: an INSERT per row is a message per row and
+        most of an import's driver time. Anywhere else, one prepared INSERT per row.
+        """
+        rows = list(rows)
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.sqlite or self._pipelines or len(rows) < COPY_FROM:
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES {in_list(len(columns))}", rows)
+            return
+        sql = f"COPY {table} ({names}) FROM STDIN"
+        with self._errors.translated(sql), self.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def time(self, value: datetime) -> Any:
         """An aware datetime as `UTCDateTime` binds it: naive UTC text on SQLite."""
         if value.tzinfo is None:
@@ -122,6 +171,13 @@ class DriverSQL:
 
     def _native(self, sql: str) -> str:
         return sql if self.sqlite else _format_style(sql)
+
+
+#: Keys per `any_of`: under SQLite's bound-parameter limit; on PostgreSQL one array takes any.
+_SQLITE_KEYS = 500
+_POSTGRES_KEYS = 50_000
+#: From this many rows on, `insert` uses COPY on PostgreSQL.
+COPY_FROM = 50
 
 
 class Pending:

@@ -35,7 +35,6 @@ _EVENT_COLUMNS = (
     "recorded_at, recorded_by, data, key_id"
 )
 _INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {in_list(13)}"
-_INSERT_EVENT_AT = f"INSERT INTO events (position, {_EVENT_COLUMNS}) VALUES {in_list(14)}"
 _NEXT_POSITIONS = (
     "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence('events', 'position')::regclass"
     " AS seq) AS s, generate_series(1, ?)"
@@ -45,7 +44,7 @@ _STORED = readable_events().where(events.c.event_id.in_(sa.bindparam("ids", expa
 
 def stored_ids(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
     """Which of these event ids are already stored."""
-    sent = _send(driver, "SELECT event_id FROM events WHERE event_id IN {}", event_ids)
+    sent = driver.send_for_keys("SELECT event_id FROM events WHERE {}", "event_id", event_ids)
     return lambda: {row[0] for row in _rows(sent)}
 
 
@@ -68,42 +67,49 @@ def stored_contents(connection: Connection, event_ids: Iterable[str]) -> dict[st
 
 def void_targets(driver: DriverSQL, event_ids: Iterable[str]) -> Later[dict[str, dict[str, Any]]]:
     """The type and scheme of each stored event a void points at."""
-    sent = _send(driver, "SELECT event_id, type, scheme FROM events WHERE event_id IN {}", event_ids)
+    sent = driver.send_for_keys(
+        "SELECT event_id, type, scheme FROM events WHERE {}", "event_id", event_ids
+    )
     return lambda: {row[0]: {"type": row[1], "scheme": row[2]} for row in _rows(sent)}
 
 
 def voided(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
     """Which of these events are voided already."""
-    sent = _send(driver, "SELECT target_id FROM event_voids WHERE target_id IN {}", event_ids)
+    sent = driver.send_for_keys(
+        "SELECT target_id FROM event_voids WHERE {}", "target_id", event_ids
+    )
     return lambda: {row[0] for row in _rows(sent)}
 
 
 def case_versions(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, tuple[str, int]]]:
     """Each stored case's scheme and version (its number of events)."""
-    sent = _send(driver, "SELECT case_ref, scheme, version FROM cases WHERE case_ref IN {}", case_refs)
+    sent = driver.send_for_keys(
+        "SELECT case_ref, scheme, version FROM cases WHERE {}", "case_ref", case_refs
+    )
     return lambda: {row[0]: (row[1], row[2]) for row in _rows(sent)}
 
 
 def schemes(driver: DriverSQL, scheme_ids: Iterable[str]) -> Later[dict[str, bool]]:
     """Whether each of these schemes is retired; a scheme that does not exist is left out."""
-    sent = _send(
-        driver, "SELECT scheme_id, retired_at FROM schemes WHERE scheme_id IN {}", scheme_ids
+    sent = driver.send_for_keys(
+        "SELECT scheme_id, retired_at FROM schemes WHERE {}", "scheme_id", scheme_ids
     )
     return lambda: {row[0]: row[1] is not None for row in _rows(sent)}
 
 
 def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, list[rules.CaseEntry]]]:
     """The earlier events of each case that the case rules look back at, in log order."""
-    sent = [
-        driver.send(
-            "SELECT e.event_id, e.case_ref, e.type, e.data, e.occurred_at, v.target_id"
-            " FROM events e LEFT OUTER JOIN event_voids v ON v.target_id = e.event_id"
-            f" WHERE e.case_ref IN {in_list(len(part))} AND e.type IN {in_list(len(RULE_TYPES))}"
-            " ORDER BY e.position",
-            [*part, *RULE_TYPES],
-        )
-        for part in _chunks(case_refs)
-    ]
+    # SQLite, without statistics, would find these through the index on type: every notice
+    # in the log, a read that grows with it. `+` keeps it to the cases' own index.
+    type_ = "+e.type" if driver.sqlite else "e.type"
+    sent = driver.send_for_keys(
+        "SELECT e.event_id, e.case_ref, e.type, e.data, e.occurred_at, v.target_id"
+        " FROM events e LEFT OUTER JOIN event_voids v ON v.target_id = e.event_id"
+        f" WHERE {{}} AND {type_} IN {in_list(len(RULE_TYPES))} ORDER BY e.position",
+        "e.case_ref",
+        case_refs,
+        RULE_TYPES,
+    )
 
     def read() -> dict[str, list[rules.CaseEntry]]:
         found: dict[str, list[rules.CaseEntry]] = {}
@@ -149,8 +155,8 @@ def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[i
         # Taking the positions first lets the driver send a plain batch insert, which costs a
         # third of one that returns them; the append lock keeps them in commit order all the same.
         positions = sorted(row[0] for row in driver.rows(_NEXT_POSITIONS, [len(rows)]))
-    driver.executemany(
-        _INSERT_EVENT_AT,
+    driver.insert(
+        "events", ("position", *_EVENT_COLUMNS.split(", ")),
         ([position, *value] for position, value in zip(positions, values, strict=True)),
     )
     return lambda: positions
@@ -158,9 +164,8 @@ def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[i
 
 def insert_cases(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
     """New cases: their scheme, version, opening date and latest event time."""
-    driver.executemany(
-        "INSERT INTO cases (case_ref, scheme, version, opened_on, last_occurred_at)"
-        f" VALUES {in_list(5)}",
+    driver.insert(
+        "cases", ("case_ref", "scheme", "version", "opened_on", "last_occurred_at"),
         (
             (
                 row["case_ref"],
@@ -176,6 +181,17 @@ def insert_cases(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
 
 def update_cases(driver: DriverSQL, updates: list[dict[str, Any]]) -> None:
     """Stored cases: a new version, and a later latest event time where there is one."""
+    if not driver.sqlite and len(updates) > 1:
+        # One statement, one array per column, rather than a message per case.
+        driver.execute(
+            "UPDATE cases SET version = u.v, last_occurred_at = CASE WHEN"
+            " cases.last_occurred_at < u.at THEN u.at ELSE cases.last_occurred_at END"
+            " FROM unnest(?::varchar[], ?::integer[], ?::timestamptz[]) AS u(ref, v, at)"
+            " WHERE cases.case_ref = u.ref",
+            [[u["ref"] for u in updates], [u["v"] for u in updates],
+             [u["at"] for u in updates]],
+        )
+        return
     driver.executemany(
         "UPDATE cases SET version = ?, last_occurred_at = CASE WHEN last_occurred_at < ?"
         " THEN ? ELSE last_occurred_at END WHERE case_ref = ?",
@@ -188,8 +204,8 @@ def update_cases(driver: DriverSQL, updates: list[dict[str, Any]]) -> None:
 
 def insert_voids(driver: DriverSQL, voids: list[dict[str, Any]]) -> None:
     """One row per voided event (its primary key refuses a second void of the same event)."""
-    driver.executemany(
-        f"INSERT INTO event_voids (target_id, void_id, reason) VALUES {in_list(3)}",
+    driver.insert(
+        "event_voids", ("target_id", "void_id", "reason"),
         ((v["target_id"], v["void_id"], v["reason"]) for v in voids),
     )
 
@@ -210,11 +226,6 @@ def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> l
         row["data"],
         row["key_id"],
     ]
-
-
-def _send(driver: DriverSQL, sql: str, keys: Iterable[str]) -> list[Pending]:
-    """`sql` (with `{}` where its `IN` list goes) sent for each chunk of the keys."""
-    return [driver.send(sql.format(in_list(len(part))), part) for part in _chunks(keys)]
 
 
 def _rows(sent: list[Pending]) -> Iterator[tuple[Any, ...]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from events import rules, statements
 from events.db import lock_for_append
-from events.driver import DriverSQL
+from events.driver import COPY_FROM, DriverSQL
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, StoredEvent, stored_from_row
 from events.quarters import utc_now
@@ -307,9 +308,11 @@ class _Batch:
         self, accepted: list[tuple[NewEvent, int | None]], stored_cases: set[str]
     ) -> list[StoredEvent]:
         try:
-            # On PostgreSQL the keys, the events, the cases and the voids go in one round trip
-            # (two where sealing has to look up subjects' keys first).
-            with self.driver.pipeline():
+            # On PostgreSQL an append's keys, events, cases and voids go in one round trip (two
+            # where sealing has to look up subjects' keys first); a chunk of an import goes
+            # without a pipeline, so its rows can go by COPY (see `DriverSQL.insert`).
+            bulk = len(accepted) >= COPY_FROM
+            with nullcontext() if bulk else self.driver.pipeline():
                 rows = self._rows(accepted, self.sealer.seal([e for e, _ in accepted]))
                 positions = statements.insert_events(self.driver, rows)
                 self._write_cases(accepted, stored_cases)

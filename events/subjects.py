@@ -15,7 +15,7 @@ import hmac
 import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
-from events.driver import DriverSQL, Pending, in_list
+from events.driver import DriverSQL, Pending
 from events.quarters import utc_now
 from events.tables import UTCDateTime, events, metadata
 from events.types import EVENT_TYPES, VOIDED
@@ -43,7 +43,6 @@ ERASED_SUBJECT_PREFIX = "erased:"
 UNREAD = "[encrypted]"
 _SEALED = "sealed"
 _SECRET = "SELECT secret FROM subject_key_secret WHERE id = 1"
-_IN_CHUNK = 500
 
 subject_keys = sa.Table(
     "subject_keys",
@@ -222,15 +221,14 @@ class Sealer:
             sealed.append((key.key_id, _canonical_json(data)))
         driver = self.driver
         if new_keys:
-            driver.executemany(
-                'INSERT INTO subject_keys (key_id, kind, lookup, "key", created_at)'
-                f" VALUES {in_list(5)}",
+            driver.insert(
+                "subject_keys", ("key_id", "kind", "lookup", '"key"', "created_at"),
                 ((k["key_id"], k["kind"], k["lookup"], k["key"], driver.time(k["created_at"]))
                  for k in new_keys),
             )
         if new_links:
-            driver.executemany(
-                f"INSERT INTO case_subjects (case_ref, key_id, linked_at) VALUES {in_list(3)}",
+            driver.insert(
+                "case_subjects", ("case_ref", "key_id", "linked_at"),
                 ((k["case_ref"], k["key_id"], driver.time(k["linked_at"])) for k in new_links),
             )
         return sealed
@@ -301,32 +299,20 @@ class Sealer:
         driver = self.driver
         # Sent together (one round trip on PostgreSQL), then read.
         with driver.pipeline():
-            keys = [
-                driver.send(
-                    'SELECT lookup, key_id, "key" FROM subject_keys'
-                    f' WHERE lookup IN {in_list(len(part))} AND "key" IS NOT NULL',
-                    part,
-                )
-                for part in _chunks(list(by_lookup) + list(case_lookups))
-            ]
-            links = [
-                driver.send(
-                    'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
-                    " JOIN subject_keys k ON k.key_id = l.key_id"
-                    f" WHERE l.case_ref IN {in_list(len(part))} ORDER BY l.linked_at, l.key_id",
-                    part,
-                )
-                for part in _chunks(sorted(cases))
-            ]
-            target_keys = [
-                driver.send(
-                    'SELECT e.event_id, e.key_id, k."key" FROM events e'
-                    " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id"
-                    f" WHERE e.event_id IN {in_list(len(part))}",
-                    part,
-                )
-                for part in _chunks(targets)
-            ]
+            keys = driver.send_for_keys(
+                'SELECT lookup, key_id, "key" FROM subject_keys WHERE {} AND "key" IS NOT NULL',
+                "lookup", [*by_lookup, *case_lookups],
+            )
+            links = driver.send_for_keys(
+                'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
+                " JOIN subject_keys k ON k.key_id = l.key_id WHERE {} ORDER BY l.linked_at, l.key_id",
+                "l.case_ref", cases,
+            )
+            target_keys = driver.send_for_keys(
+                'SELECT e.event_id, e.key_id, k."key" FROM events e'
+                " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id WHERE {}",
+                "e.event_id", targets,
+            )
         for lookup, key_id, key_bytes in (row for sent in keys for row in sent.rows()):
             key = _Key(key_id, bytes(key_bytes))
             if lookup in by_lookup:
@@ -377,13 +363,6 @@ def _secret(connection: Connection) -> bytes:
         connection.execute(sa.select(subject_key_secret.c.secret).where(subject_key_secret.c.id == 1))
         .scalar_one()
     )
-
-
-def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
-    items = list(items)
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]
-
 
 
 def _canonical_json(value: Any) -> str:
