@@ -35,6 +35,9 @@ _RULE_TYPES = statements.RULE_TYPES
 #: row version the next must step over, so folding per 1,000-line chunk slowed a large import
 #: down as it went. Rules never read the read models, so nothing waits for them.
 PROJECT_EVERY = 20_000
+#: A PostgreSQL import refreshes the planner's statistics once the log is twice this size, then
+#: each time it doubles again (see `_Statistics`).
+ANALYSE_FROM = 5_000
 
 
 class ConcurrencyConflict(Exception):
@@ -116,6 +119,7 @@ def import_lines(
     lock_for_append(connection)
     report = AppendReport()
     batch = _Batch(connection, project, recorded_at=utc_now(), locked=True)
+    statistics = _Statistics(connection)
     chunk: list[tuple[int, NewEvent]] = []
     for number, text in enumerate(lines, start=1):
         if on_progress is not None:
@@ -134,10 +138,33 @@ def import_lines(
             chunk = []
             if len(batch.unprojected) >= PROJECT_EVERY:
                 batch.project_pending()
+            statistics.update(report.written)
     if chunk:
         batch.run(chunk, report, keep_stored=False, defer_projection=True)
     batch.project_pending()
     return report
+
+
+class _Statistics:
+    """Keeps PostgreSQL's planner statistics in step with a large import, inside its transaction.
+
+    The server plans each lookup from its statistics, which autovacuum gathers only from what
+    is committed: an import into a young log is planned for the tables as they were before it,
+    and scans whole tables (cases, subjects' links) for every chunk, slower with every chunk.
+    ANALYZE inside the transaction sees its own rows; it runs each time the log has doubled.
+    """
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+        #: The log's size when the import began, and when its statistics were last taken.
+        self.base = last_position(connection) if self.postgresql else 0
+        self.analysed_at = max(self.base, ANALYSE_FROM)
+
+    def update(self, written: int) -> None:
+        if self.postgresql and self.base + written >= 2 * self.analysed_at:
+            self.connection.exec_driver_sql("ANALYZE")
+            self.analysed_at = self.base + written
 
 
 def read_events(

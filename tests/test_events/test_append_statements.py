@@ -17,7 +17,7 @@ from events.db import make_engine, reading, writing
 from events.driver import DriverSQL, Pending
 from events.interchange import parse_event
 from events.quarters import FinancialYear
-from events.store import EventsRefused, append, import_lines, read_events
+from events.store import ANALYSE_FROM, EventsRefused, append, import_lines, read_events
 from events.subjects import case_subjects, subject_keys
 from events.tables import cases, event_voids, events, schemes
 from projections.rebuild import project
@@ -210,3 +210,24 @@ def test_lookups_are_planned_for_the_log_as_it_is_now(engine: Engine, backend: s
         )
     assert "ix_events_type" not in plan
     assert "(case_ref=?)" in plan, plan
+
+
+def test_a_large_import_refreshes_postgresqls_statistics_as_it_goes(
+    engine: Engine, backend: str
+) -> None:
+    # Planned without statistics, the lookups scan whole tables for every chunk (see
+    # events.store._Statistics). SQLite's plans are the ones it makes without any.
+    lines = [json.dumps(line) for line in synthetic_events(ANALYSE_FROM * 2 + 500)]
+    with engine.connect() as connection:
+        transaction = connection.execution_options(casebook_write=True).begin()
+        report = import_lines(connection, lines, default_recorded_by="importer", project=project)
+        assert report.errors == []
+        if backend == "postgresql":
+            estimated = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = 'events'").scalar_one()
+            assert estimated >= ANALYSE_FROM * 2 - 1000
+        else:
+            stats = connection.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar_one()
+            assert stats == 0
+        transaction.commit()
