@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
@@ -40,6 +41,17 @@ class DriverSQL:
         self._pipelines = 0
         #: How many keys `any_of` takes at once: SQLite binds each as a parameter of its own.
         self.keys_at_once = _SQLITE_KEYS if self.sqlite else _POSTGRES_KEYS
+
+    @classmethod
+    def of(cls, connection: Connection) -> DriverSQL:
+        """The driver SQL of this connection: made on first use, then the same one each time
+        (an append's store, projector and bulk writes share it, and its cursor)."""
+        driver = _DRIVERS.get(connection)
+        if driver is None or driver._connection is not connection.connection.dbapi_connection:
+            driver = _DRIVERS[connection] = cls(connection)
+        elif not connection.in_transaction():
+            connection.begin()
+        return driver
 
     @property
     def cursor(self) -> Any:
@@ -67,7 +79,9 @@ class DriverSQL:
 
     def send(self, sql: str, params: Sequence[Any] = ()) -> Pending:
         """Send a query now; its rows when `Pending.rows` is called (after a pipeline's sync)."""
-        with self._errors.translated(sql, params):
+        # Errors are translated inline here and below, not with `_Errors.translated`: an append
+        # sends a dozen statements, and a context manager per statement was a tenth of its CPU.
+        try:
             if self.sqlite or not self._pipelines:
                 cursor = self.cursor
                 cursor.execute(self._native(sql), params)
@@ -76,6 +90,8 @@ class DriverSQL:
             cursor = self._connection.cursor()
             cursor.execute(_format_style(sql), params)
             return Pending(self._errors, cursor=cursor)
+        except self._errors.base as error:
+            raise self._errors.instance(sql, params, error) from error
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a query, as tuples."""
@@ -84,15 +100,19 @@ class DriverSQL:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement whose result is not read (SQLite: the cursor, for `lastrowid`)."""
         cursor = self.cursor
-        with self._errors.translated(sql, params):
+        try:
             cursor.execute(self._native(sql), params)
+        except self._errors.base as error:
+            raise self._errors.instance(sql, params, error) from error
         return cursor
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each parameter row."""
         rows = list(params)
-        with self._errors.translated(sql, rows):
+        try:
             self.cursor.executemany(self._native(sql), rows)
+        except self._errors.base as error:
+            raise self._errors.instance(sql, rows, error) from error
 
     def any_of(self, column: str, keys: Sequence[Any]) -> tuple[str, list[Any]]:
         """A condition that `column` is one of `keys` (at most `keys_at_once`), and its values.
@@ -116,7 +136,9 @@ class DriverSQL:
     ) -> list[Pending]:
         """Send `sql`, whose `{}` is where the condition that `column` is one of `keys` goes,
         once per part of the keys (see `key_parts`); `more` are the parameters after it."""
-        sent = []
+        sent: list[Pending] = []
+        if not keys:
+            return sent
         for part in self.key_parts(keys):
             condition, values = self.any_of(column, part)
             sent.append(self.send(sql.format(condition), [*values, *more]))
@@ -173,6 +195,8 @@ class DriverSQL:
         return sql if self.sqlite else _format_style(sql)
 
 
+#: Each connection's `DriverSQL`, for as long as the connection lives.
+_DRIVERS: WeakKeyDictionary[Connection, DriverSQL] = WeakKeyDictionary()
 #: Keys per `any_of`: under SQLite's bound-parameter limit; on PostgreSQL one array takes any.
 _SQLITE_KEYS = 500
 _POSTGRES_KEYS = 50_000
@@ -210,10 +234,12 @@ class _Errors:
         try:
             yield
         except self.base as error:
-            # Parameters stay out of the message: they can hold subject keys and personal data.
-            raise sa_exc.DBAPIError.instance(
-                sql, params, error, self.base, hide_parameters=True
-            ) from error
+            raise self.instance(sql, params, error) from error
+
+    def instance(self, sql: str, params: Any, error: Exception) -> Exception:
+        """The SQLAlchemy exception for a driver error."""
+        # Parameters stay out of the message: they can hold subject keys and personal data.
+        return sa_exc.DBAPIError.instance(sql, params, error, self.base, hide_parameters=True)
 
 
 def in_list(count: int) -> str:

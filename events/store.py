@@ -219,7 +219,7 @@ class _Batch:
         self.recorded_at = recorded_at
         #: Whether the append lock is held already; if not, the first chunk's lookups take it.
         self.locked = locked
-        self.driver = DriverSQL(connection)
+        self.driver = DriverSQL.of(connection)
         self.sealer = Sealer(connection, self.driver)
         #: Scheme id -> retired, read for the schemes the events name as they come (the table
         #: can change from the admin pages at any time, so it is never kept past this batch).

@@ -182,7 +182,7 @@ class Sealer:
 
     def __init__(self, connection: Connection, driver: DriverSQL | None = None):
         self.connection = connection
-        self.driver = driver or DriverSQL(connection)
+        self.driver = driver or DriverSQL.of(connection)
         self._secret: bytes | None = None
         self._secret_sent: Pending | None = None
         self._subjects: dict[str, _Key] = {}

@@ -47,7 +47,7 @@ def _write(
 ) -> None:
     if not rows:
         return
-    driver = DriverSQL(connection)
+    driver = DriverSQL.of(connection)
     names, kinds = _columns(table)
     values = itemgetter(*names)
     if any(kinds):

@@ -45,7 +45,7 @@ class Memory:
         memory = cls()
         for row in connection.execute(sa.select(tables.members)):
             memory.members[(row.figure_id, row.kind, row.period, row.member)] = row.n
-        driver = DriverSQL(connection)
+        driver = DriverSQL.of(connection)
         memory.referrals.update(_read_referrals(driver, tables.referrals, None))
         memory.returns.update(_read_returns(driver, tables.returns, None))
         return memory
@@ -158,7 +158,7 @@ class Projector:
     ) -> dict[ReferralKey, dict[str, Referral]]:
         if self._memory is not None:
             return {key: self._memory.referrals.get(key, {}) for key in keys}
-        return _read_referrals(DriverSQL(connection), self.tables.referrals, keys)
+        return _read_referrals(DriverSQL.of(connection), self.tables.referrals, keys)
 
     def _write_referrals(self, connection: Connection, changes: Changes) -> None:
         if not changes.referrals:
@@ -210,7 +210,7 @@ class Projector:
     ) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
         if self._memory is not None:
             return {key: self._memory.returns.get(key, {}) for key in keys}
-        return _read_returns(DriverSQL(connection), self.tables.returns, keys)
+        return _read_returns(DriverSQL.of(connection), self.tables.returns, keys)
 
     def _write_returns(self, connection: Connection, changes: Changes) -> None:
         if not changes.returns:
@@ -306,7 +306,7 @@ def _add_members(
     connection: Connection, table: sa.Table, touched: dict[MemberKey, int]
 ) -> dict[MemberKey, int]:
     """Add each member's change to its count in one statement (SQLite: per 500); the counts after."""
-    driver = DriverSQL(connection)
+    driver = DriverSQL.of(connection)
     rows = [(*key, dn) for key, dn in touched.items()]
     if not driver.sqlite:
         found = driver.rows(

@@ -40,7 +40,7 @@ def project(connection: Connection, batch: Sequence[StoredEvent]) -> None:
     if not batch:
         return
     # One statement both finds the current generation and records how far it has folded.
-    current = DriverSQL(connection).rows(_ADVANCE_CURRENT, (batch[-1].position,))
+    current = DriverSQL.of(connection).rows(_ADVANCE_CURRENT, (batch[-1].position,))
     if not current:
         raise ProjectionsMissing("The read models are missing: run `casebook init`.")
     number, definitions_hash = current[0]

@@ -117,7 +117,7 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     # Many events carry the very same data text ({"notice":"cpw"}): decode each text once.
     seen: dict[tuple[Plan, str], tuple[Any, ...]] = {}
     void_targets: list[str] = []
-    driver = DriverSQL(connection)
+    driver = DriverSQL.of(connection)
     for scheme, type_name, version, period, case_ref, text in driver.rows(
         _GROUPED_SQL, (after, upto)
     ):
@@ -188,7 +188,7 @@ def _singles(
     """The events of these schemes and types, each with its identity."""
     if not wanted:
         return
-    driver = DriverSQL(connection)
+    driver = DriverSQL.of(connection)
     either = " OR ".join(["(scheme = ? AND type = ?)"] * len(wanted))
     params = (after, upto, *(part for pair in wanted for part in pair))
     for position, event_id, type_name, version, scheme, period, occurred_at, day, key_id, text in (
