@@ -33,9 +33,13 @@ POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`: WAL and IMMEDIATE write transactions on SQLite, custom plans on
     PostgreSQL (`POSTGRES_OPTIONS`)."""
-    if sa.make_url(url).get_backend_name() == "postgresql":
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # Added to any options the URL or the caller give (connect_args would replace the URL's).
         connect_args = dict(options.pop("connect_args", {}))
-        connect_args["options"] = f"{connect_args.get('options', '')} {POSTGRES_OPTIONS}".strip()
+        given = connect_args.get("options", parsed.query.get("options", ""))
+        given = " ".join(given) if isinstance(given, tuple) else given
+        connect_args["options"] = f"{given} {POSTGRES_OPTIONS}".strip()
         options["connect_args"] = connect_args
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":

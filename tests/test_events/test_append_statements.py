@@ -231,3 +231,16 @@ def test_a_large_import_refreshes_postgresqls_statistics_as_it_goes(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar_one()
             assert stats == 0
         transaction.commit()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_options_in_a_postgresql_url_are_kept_beside_casebooks_own(database_url: str) -> None:
+    url = sa.make_url(database_url).update_query_dict({"options": "-c statement_timeout=12345"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            timeout = connection.exec_driver_sql("SHOW statement_timeout").scalar_one()
+            plans = connection.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+    finally:
+        engine.dispose()
+    assert (timeout, plans) == ("12345ms", "force_custom_plan")
