@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from events.driver import DriverSQL
+
 _WRITE = "casebook_write"
 
 #: SQLite's durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
@@ -107,5 +109,4 @@ def lock_for_append(connection: Connection) -> None:
     goes ahead of the append's lookups in the same round trip.
     """
     if connection.dialect.name == "postgresql":
-        dbapi_connection: Any = connection.connection.dbapi_connection
-        dbapi_connection.cursor().execute("LOCK TABLE events IN EXCLUSIVE MODE")
+        DriverSQL.of(connection).execute("LOCK TABLE events IN EXCLUSIVE MODE")

@@ -127,9 +127,7 @@ class DriverSQL:
 
     def key_parts(self, keys: Iterable[Any]) -> Iterator[list[Any]]:
         """The distinct keys, sorted, in parts of at most `keys_at_once` for `any_of`."""
-        ordered = sorted(set(keys))
-        for start in range(0, len(ordered), self.keys_at_once):
-            yield ordered[start : start + self.keys_at_once]
+        return sorted_parts(keys, self.keys_at_once)
 
     def send_for_keys(
         self, sql: str, column: str, keys: Iterable[Any], more: Sequence[Any] = ()
@@ -154,11 +152,15 @@ class DriverSQL:
         rows = list(rows)
         if not rows:
             return
-        names = ", ".join(columns)
         if self.sqlite or self._pipelines or len(rows) < COPY_FROM:
+            names = ", ".join(columns)
             self.executemany(f"INSERT INTO {table} ({names}) VALUES {in_list(len(columns))}", rows)
             return
-        sql = f"COPY {table} ({names}) FROM STDIN"
+        self.copy(table, columns, rows)
+
+    def copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """PostgreSQL only, outside a pipeline: load rows into `table`'s `columns` by COPY."""
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with self._errors.translated(sql), self.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -240,6 +242,13 @@ class _Errors:
         """The SQLAlchemy exception for a driver error."""
         # Parameters stay out of the message: they can hold subject keys and personal data.
         return sa_exc.DBAPIError.instance(sql, params, error, self.base, hide_parameters=True)
+
+
+def sorted_parts(keys: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """The distinct keys, sorted, in lists of at most `size`."""
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def in_list(count: int) -> str:

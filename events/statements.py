@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events import rules
-from events.driver import DriverSQL, Pending, in_list
+from events.driver import DriverSQL, Pending, in_list, sorted_parts
 from events.model import canonical_json, stored_from_row
 from events.subjects import readable_events
 from events.tables import events
@@ -51,7 +51,7 @@ def stored_ids(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
 def stored_contents(connection: Connection, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """What an idempotent re-append is compared on, for stored events (decrypted, upcast)."""
     found: dict[str, dict[str, Any]] = {}
-    for part in _chunks(event_ids):
+    for part in sorted_parts(event_ids, _IN_CHUNK):
         for row in connection.execute(_STORED, {"ids": part}):
             stored = stored_from_row(row)
             found[stored.event_id] = {
@@ -129,7 +129,7 @@ def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, li
 
 
 def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[int]]:
-    """Insert event rows (as `_Batch._write` builds them); their positions, in the order given."""
+    """Insert event rows (as `Batch._write` builds them); their positions, in the order given."""
     # The rows of a batch share one recorded_at: convert it once.
     shared = rows[0]["recorded_at"] if rows else None
     shared_value = driver.time(shared) if shared is not None else None
@@ -231,9 +231,3 @@ def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> l
 def _rows(sent: list[Pending]) -> Iterator[tuple[Any, ...]]:
     for pending in sent:
         yield from pending.rows()
-
-
-def _chunks(items: Iterable[str]) -> Iterator[list[str]]:
-    ordered = sorted(set(items))
-    for start in range(0, len(ordered), _IN_CHUNK):
-        yield ordered[start : start + _IN_CHUNK]

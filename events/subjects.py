@@ -359,10 +359,7 @@ def _unseal(key: bytes, event_id: str, name: str, sealed: str) -> Any:
 
 
 def _secret(connection: Connection) -> bytes:
-    return bytes(
-        connection.execute(sa.select(subject_key_secret.c.secret).where(subject_key_secret.c.id == 1))
-        .scalar_one()
-    )
+    return bytes(DriverSQL.of(connection).rows(_SECRET)[0][0])
 
 
 def _canonical_json(value: Any) -> str:

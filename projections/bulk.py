@@ -65,10 +65,7 @@ def _write(
         return
     if conflict is None and len(tuples) > _COPY_FROM:
         # New rows in bulk (a rebuild's): COPY is PostgreSQL's own fast path for loading.
-        columns = ", ".join(map(_q, names))
-        with driver.cursor.copy(f"COPY {_q(table.name)} ({columns}) FROM STDIN") as copy:
-            for row in tuples:
-                copy.write_row(row)
+        driver.copy(_q(table.name), [_q(name) for name in names], tuples)
         return
     # On PostgreSQL a statement per row is a message per row (psycopg's executemany), and a
     # multi-row VALUES is planned anew for every length: send one array per column instead.
