@@ -37,13 +37,18 @@ def engine() -> Engine:
     return engine_
 
 
-def migrate(engine_: Engine) -> None:
-    """Bring the schema up to the newest migration."""
+def migrate(engine_: Engine, revision: str = "head") -> None:
+    """Bring the schema up to the newest migration (or up to `revision`)."""
+    with writing(engine_) as connection:
+        command.upgrade(migrations_config(connection), revision)
+
+
+def migrations_config(connection: Connection) -> Config:
+    """Alembic's configuration for casebook's migrations, run on `connection`."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with writing(engine_) as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    config.attributes["connection"] = connection
+    return config
 
 
 def load_default_schemes(connection: Connection) -> int:

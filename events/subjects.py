@@ -53,6 +53,7 @@ subject_keys = sa.Table(
     sa.Column("key", sa.LargeBinary),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("erased_at", UTCDateTime),
+    sqlite_with_rowid=False,
 )
 
 #: Which subjects a case is about: its free text is sealed with the first one's key.
@@ -62,6 +63,7 @@ case_subjects = sa.Table(
     sa.Column("case_ref", sa.String(64), primary_key=True),
     sa.Column("key_id", sa.String(36), primary_key=True),
     sa.Column("linked_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 subject_key_secret = sa.Table(

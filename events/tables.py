@@ -76,6 +76,7 @@ cases = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("opened_on", sa.Date, nullable=False),
     sa.Column("last_occurred_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 schemes = sa.Table(

@@ -77,6 +77,7 @@ def generation(number: int) -> Generation:
         sa.Column("field", sa.String(64), primary_key=True),
         sa.Column("value_key", sa.String(500), primary_key=True),
         sa.Column("value", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
     members = sa.Table(
         f"fig_members{g}",
@@ -86,6 +87,7 @@ def generation(number: int) -> Generation:
         sa.Column("period", sa.Integer, primary_key=True),
         sa.Column("member", sa.String(500), primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     referrals = sa.Table(
         f"fig_referrals{g}",
@@ -99,6 +101,7 @@ def generation(number: int) -> Generation:
         sa.Column("period", sa.Integer, nullable=False),
         sa.Column("repeat", sa.Boolean, nullable=False),
         sa.Index(f"ix_fig_referrals{g}_subject", "figure_id", "subject"),
+        sqlite_with_rowid=False,
     )
     returns = sa.Table(
         f"fig_returns{g}",
@@ -109,6 +112,7 @@ def generation(number: int) -> Generation:
         sa.Column("position", sa.BigInteger, nullable=False),
         sa.Column("value", sa.BigInteger, nullable=False),
         sa.Index(f"ix_fig_returns{g}_period", "figure_id", "period"),
+        sqlite_with_rowid=False,
     )
     activity = sa.Table(
         f"scheme_activity{g}",
@@ -116,6 +120,7 @@ def generation(number: int) -> Generation:
         sa.Column("scheme", sa.String(64), primary_key=True),
         sa.Column("period", sa.Integer, primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     return Generation(number, md, totals, members, referrals, returns, activity)
 
