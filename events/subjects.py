@@ -15,7 +15,7 @@ import hmac
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -43,6 +43,8 @@ ERASED_SUBJECT_PREFIX = "erased:"
 UNREAD = "[encrypted]"
 _SEALED = "sealed"
 _SECRET = "SELECT secret FROM subject_key_secret WHERE id = 1"
+#: Where a database connection keeps the secret once read (SQLAlchemy's per-connection `info`).
+_SECRET_INFO = "casebook.subject_key_secret"
 
 subject_keys = sa.Table(
     "subject_keys",
@@ -185,8 +187,12 @@ class Sealer:
     def __init__(self, connection: Connection, driver: DriverSQL | None = None):
         self.connection = connection
         self.driver = driver or DriverSQL.of(connection)
-        self._secret: bytes | None = None
+        #: Kept for as long as the database connection lives (see `_secret`).
+        self._info = connection.connection.info
+        self._secret: bytes | None = self._info.get(_SECRET_INFO)
         self._secret_sent: Pending | None = None
+        #: Reads `_prefetch` sent with the caller's lookups (`expect`), for `seal` to load.
+        self._prefetched: Callable[[], None] | None = None
         self._subjects: dict[str, _Key] = {}
         self._case_keys: dict[str, _Key] = {}
         #: case ref -> the key its free text is sealed with (first linked live subject).
@@ -195,17 +201,32 @@ class Sealer:
         self._by_event: dict[str, _Key | None] = {}
 
     def expect(self, batch: Sequence[NewEvent]) -> None:
-        """Send for the secret now if this batch will need it, to ride in the caller's pipeline."""
-        if self._secret is None and self._secret_sent is None and _any_personal(batch):
-            self._secret_sent = self.driver.send(_SECRET)
+        """Send what sealing `batch` (or a part of it) will read, to ride in the caller's
+        pipeline: the keys it needs, or only the secret they are found by if not known yet."""
+        self._prefetched = None
+        if not _any_personal(batch):
+            return
+        if self._secret is None:
+            if self._secret_sent is None:
+                self._secret_sent = self.driver.send(_SECRET)
+            return
+        self._make_room()
+        self._prefetched = self._prefetch(batch)
 
     def seal(self, batch: Sequence[NewEvent]) -> list[tuple[str | None, str]]:
-        """Each event's key id (or None) and data JSON, personal fields sealed."""
+        """Each event's key id (or None) and data JSON, personal fields sealed.
+
+        `batch` is the events of the last `expect` that are to be stored, or any events if
+        `expect` was not called for them."""
         if not _any_personal(batch):
+            self._prefetched = None
             return [(None, e.data_json) for e in batch]
-        if len(self._by_event) + len(self._links) > CACHE_LIMIT:
-            self._forget()
-        self._prefetch(batch)
+        load, self._prefetched = self._prefetched, None
+        if load is None:
+            self._make_room()
+            with self.driver.pipeline():
+                load = self._prefetch(batch)
+        load()
         sealed: list[tuple[str | None, str]] = []
         new_keys: list[dict[str, Any]] = []
         new_links: list[dict[str, Any]] = []
@@ -235,8 +256,11 @@ class Sealer:
             )
         return sealed
 
-    def _forget(self) -> None:
-        """Drop what earlier batches loaded; `_prefetch` reads it back from this transaction."""
+    def _make_room(self) -> None:
+        """Drop what earlier batches loaded once it is too much to keep; `_prefetch` reads back
+        what a batch needs from this transaction."""
+        if len(self._by_event) + len(self._links) <= CACHE_LIMIT:
+            return
         self._subjects.clear()
         self._case_keys.clear()
         self._case_links.clear()
@@ -277,11 +301,12 @@ class Sealer:
     def _lookup(self, ref: str, *, kind: str = "subject") -> str:
         if self._secret is None:
             sent = self._secret_sent or self.driver.send(_SECRET)
-            self._secret = bytes(sent.rows()[0][0])
+            self._secret = self._info[_SECRET_INFO] = bytes(sent.rows()[0][0])
         return subject_lookup(self._secret, ref, kind=kind)
 
-    def _prefetch(self, batch: Sequence[NewEvent]) -> None:
-        """Load the keys, case links and void targets' keys this batch needs, a chunk at a time."""
+    def _prefetch(self, batch: Sequence[NewEvent]) -> Callable[[], None]:
+        """Send for the keys, case links and void targets' keys this batch needs; the function
+        that loads them once read (sent in the caller's pipeline: one round trip on PostgreSQL)."""
         subjects = {
             e.data["subject"] for e in batch
             if isinstance(e.data.get("subject"), str) and e.data["subject"] not in self._subjects
@@ -299,22 +324,26 @@ class Sealer:
             and e.data["target"] not in self._by_event
         ]
         driver = self.driver
-        # Sent together (one round trip on PostgreSQL), then read.
-        with driver.pipeline():
-            keys = driver.send_for_keys(
-                'SELECT lookup, key_id, "key" FROM subject_keys WHERE {} AND "key" IS NOT NULL',
-                "lookup", [*by_lookup, *case_lookups],
-            )
-            links = driver.send_for_keys(
-                'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
-                " JOIN subject_keys k ON k.key_id = l.key_id WHERE {} ORDER BY l.linked_at, l.key_id",
-                "l.case_ref", cases,
-            )
-            target_keys = driver.send_for_keys(
-                'SELECT e.event_id, e.key_id, k."key" FROM events e'
-                " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id WHERE {}",
-                "e.event_id", targets,
-            )
+        keys = driver.send_for_keys(
+            'SELECT lookup, key_id, "key" FROM subject_keys WHERE {} AND "key" IS NOT NULL',
+            "lookup", [*by_lookup, *case_lookups],
+        )
+        links = driver.send_for_keys(
+            'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
+            " JOIN subject_keys k ON k.key_id = l.key_id WHERE {} ORDER BY l.linked_at, l.key_id",
+            "l.case_ref", cases,
+        )
+        target_keys = driver.send_for_keys(
+            'SELECT e.event_id, e.key_id, k."key" FROM events e'
+            " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id WHERE {}",
+            "e.event_id", targets,
+        )
+        return lambda: self._load(by_lookup, case_lookups, cases, keys, links, target_keys)
+
+    def _load(
+        self, by_lookup: dict[str, str], case_lookups: dict[str, str], cases: set[str],
+        keys: list[Pending], links: list[Pending], target_keys: list[Pending],
+    ) -> None:
         for lookup, key_id, key_bytes in (row for sent in keys for row in sent.rows()):
             key = _Key(key_id, bytes(key_bytes))
             if lookup in by_lookup:
@@ -361,7 +390,13 @@ def _unseal(key: bytes, event_id: str, name: str, sealed: str) -> Any:
 
 
 def _secret(connection: Connection) -> bytes:
-    return bytes(DriverSQL.of(connection).rows(_SECRET)[0][0])
+    """The secret subjects' lookups are keyed with. It is made once, by the migration that made
+    the keys, and never changes: it is read once per database connection and kept with it."""
+    info = connection.connection.info
+    if _SECRET_INFO not in info:
+        info[_SECRET_INFO] = bytes(DriverSQL.of(connection).rows(_SECRET)[0][0])
+    secret: bytes = info[_SECRET_INFO]
+    return secret
 
 
 def _canonical_json(value: Any) -> str:

@@ -4,7 +4,8 @@ them, and the driver's errors raised as SQLAlchemy raises them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -244,3 +245,45 @@ def test_options_in_a_postgresql_url_are_kept_beside_casebooks_own(database_url:
     finally:
         engine.dispose()
     assert (timeout, plans) == ("12345ms", "force_custom_plan")
+
+
+def test_a_known_subjects_key_is_read_with_the_appends_lookups_and_the_secret_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key secret never changes, so a connection reads it once; after that a subject's key
+    is looked up in the same pipeline as the rules' lookups (one round trip on PostgreSQL)."""
+    log(engine, referral(case="DA-1", subject="S-1"))
+    rounds: list[list[str]] = []
+    depth = [0]
+    real_pipeline, real_send = DriverSQL.pipeline, DriverSQL.send
+
+    @contextmanager
+    def pipeline(self: DriverSQL) -> Iterator[None]:
+        depth[0] += 1
+        if depth[0] == 1:
+            rounds.append([])
+        try:
+            with real_pipeline(self):
+                yield
+        finally:
+            depth[0] -= 1
+
+    def send(self: DriverSQL, sql: str, params: Sequence[Any] = ()) -> Pending:
+        if not depth[0]:
+            rounds.append([])  # a statement sent on its own is a round of its own
+        rounds[-1].append(sql)
+        return real_send(self, sql, params)
+
+    monkeypatch.setattr(DriverSQL, "pipeline", pipeline)
+    monkeypatch.setattr(DriverSQL, "send", send)
+    stored, = log(engine, referral(case="DA-2", subject="S-1"))
+
+    sent = [sql for round_ in rounds for sql in round_]
+    assert not [sql for sql in sent if "subject_key_secret" in sql]
+    lookups = next(r for r in rounds if any("SELECT event_id FROM events" in sql for sql in r))
+    assert any("FROM subject_keys WHERE" in sql for sql in lookups), rounds
+    with reading(engine) as connection:
+        keys = connection.execute(sa.select(sa.func.count()).select_from(subject_keys)).scalar()
+        first_key = connection.execute(
+            sa.select(events.c.key_id).where(events.c.case_ref == "DA-1")).scalar()
+    assert keys == 1 and stored.key_id == first_key
