@@ -17,12 +17,15 @@ from events.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS
 from events.interchange import parse_event
 from events.tables import events
 from events.types import EVENT_TYPES
+from projections.tables import generation, projection_state
 from tests.bench.databases import Scratch
 from tests.bench.measure import Latencies
 
 _COLUMNS = ("event_id", "type", "version", "scheme", "case_ref", "stream_version", "occurred_at",
             "local_date", "period", "recorded_at", "recorded_by", "data")
 _INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({{marks}})"
+#: The read-model tables `append_shape` writes to, as casebook makes them.
+_SHAPE_TABLES = generation(1)
 
 
 def event_rows(
@@ -54,11 +57,18 @@ def event_rows(
 
 
 def create_events_table(db: Scratch) -> None:
-    """The casebook `events` table, with its indexes, in an otherwise empty database."""
+    """The casebook `events` table, with its indexes, in an otherwise empty database; beside it
+    the read-model tables an append's shape writes (`append_shape`), empty but for the state."""
     engine = sa.create_engine(db.url)
     try:
         with engine.begin() as connection:
             events.create(connection)
+            _SHAPE_TABLES.totals.create(connection)
+            _SHAPE_TABLES.activity.create(connection)
+            projection_state.create(connection)
+            connection.execute(projection_state.insert().values(
+                generation=_SHAPE_TABLES.number, status="current", position=0,
+                definitions_hash="-", started_at=datetime.now(UTC)))
     finally:
         engine.dispose()
 
@@ -93,6 +103,67 @@ def insert_one_per_transaction(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> 
             start = time.perf_counter()
             with pg.transaction():
                 pg.execute(sql, row)
+            latencies.add(time.perf_counter() - start)
+    return latencies
+
+
+def append_shape(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
+    """The plain driver sending, per event, what any append that checks before it writes must
+    send: the lock and its reads (is the id stored? which read models are current?), then the
+    event, the read models' position, one figure and one activity count, then the commit.
+
+    On PostgreSQL the reads go in one round trip and the writes in a second (psycopg's
+    pipeline), the fewest an append can take when its rules and projections run in the client.
+    No validation, rules or folding: what the database and its driver cost for that shape.
+    """
+    latencies = Latencies()
+    sqlite = db.backend == "sqlite"
+    mark = "?" if sqlite else "%s"
+    totals, activity = _SHAPE_TABLES.totals.name, _SHAPE_TABLES.activity.name
+    last = "last_insert_rowid()" if sqlite else "currval(pg_get_serial_sequence('events', 'position'))"
+    id_read = f"SELECT event_id FROM events WHERE event_id {'IN (?)' if sqlite else '= ANY(%s)'}"
+    state_read = "SELECT generation, definitions_hash FROM projection_state WHERE status = 'current'"
+    writes = (
+        _INSERT.format(marks=", ".join([mark] * len(_COLUMNS))),
+        f"UPDATE projection_state SET position = {last} WHERE generation = {_SHAPE_TABLES.number}",
+        f"INSERT INTO {totals} (figure_id, kind, period, field, value_key, value)"
+        f" VALUES ({mark}, 'q', {mark}, '', '', 1)"
+        " ON CONFLICT (figure_id, kind, period, field, value_key)"
+        f" DO UPDATE SET value = {totals}.value + 1",
+        f"INSERT INTO {activity} (scheme, period, n) VALUES ({mark}, {mark}, 1)"
+        f" ON CONFLICT (scheme, period) DO UPDATE SET n = {activity}.n + 1",
+    )
+
+    def write_args(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return [row, (), (row[1], row[8]), (row[3], row[8])]
+
+    if sqlite:
+        connection = _sqlite(db)
+        try:
+            for row in rows:
+                start = time.perf_counter()
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(id_read, (row[0],)).fetchall()
+                connection.execute(state_read).fetchall()
+                for sql, args in zip(writes, write_args(row), strict=True):
+                    connection.execute(sql, args)
+                connection.execute("COMMIT")
+                latencies.add(time.perf_counter() - start)
+        finally:
+            connection.close()
+        return latencies
+    with psycopg.connect(db.libpq_dsn) as pg:
+        for row in rows:
+            start = time.perf_counter()
+            with pg.transaction():
+                with pg.pipeline():
+                    pg.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+                    found = [pg.execute(id_read, ([row[0]],)), pg.execute(state_read)]
+                for cursor in found:
+                    cursor.fetchall()
+                with pg.pipeline():
+                    for sql, args in zip(writes, write_args(row), strict=True):
+                        pg.execute(sql, args)
             latencies.add(time.perf_counter() - start)
     return latencies
 
