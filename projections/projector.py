@@ -86,16 +86,19 @@ class Projector:
         self._write_referrals(connection, changes)
         self._write_returns(connection, changes)
         self._write_members(connection, changes)
-        self._write_totals(connection, changes)
-        _upsert_add(
-            connection,
-            self.tables.activity,
-            ["scheme", "period"],
-            "n",
-            [{"scheme": s, "period": p, "n": n} for (s, p), n in changes.activity.items() if n],
-        )
-        if position is not None:
-            connection.execute(_MOVE_POSITION, {"g": self.tables.number, "to": position})
+        driver = DriverSQL.of(connection)
+        # Nothing from here on is read back: on PostgreSQL it all goes in one round trip.
+        with driver.pipeline():
+            self._write_totals(connection, changes)
+            _upsert_add(
+                connection,
+                self.tables.activity,
+                ["scheme", "period"],
+                "n",
+                [{"scheme": s, "period": p, "n": n} for (s, p), n in changes.activity.items() if n],
+            )
+            if position is not None:
+                driver.execute(_MOVE_POSITION, (position, self.tables.number))
 
     def _write_totals(self, connection: Connection, changes: Changes) -> None:
         rows = [
@@ -248,11 +251,7 @@ class Projector:
         bulk.insert(connection, table, inserts)
 
 
-_MOVE_POSITION = (
-    sa.update(projection_state)
-    .where(projection_state.c.generation == sa.bindparam("g"))
-    .values(position=sa.bindparam("to"))
-)
+_MOVE_POSITION = f"UPDATE {projection_state.name} SET position = ? WHERE generation = ?"
 
 
 def _read_referrals(

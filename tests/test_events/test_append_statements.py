@@ -247,35 +247,47 @@ def test_options_in_a_postgresql_url_are_kept_beside_casebooks_own(database_url:
     assert (timeout, plans) == ("12345ms", "force_custom_plan")
 
 
-def test_a_known_subjects_key_is_read_with_the_appends_lookups_and_the_secret_once(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The key secret never changes, so a connection reads it once; after that a subject's key
-    is looked up in the same pipeline as the rules' lookups (one round trip on PostgreSQL)."""
-    log(engine, referral(case="DA-1", subject="S-1"))
-    rounds: list[list[str]] = []
+@pytest.fixture
+def rounds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The driver SQL sent from now on, one list per round: each outermost pipeline is one round
+    (one round trip on PostgreSQL), and so is each statement sent outside a pipeline."""
+    sent: list[list[str]] = []
     depth = [0]
-    real_pipeline, real_send = DriverSQL.pipeline, DriverSQL.send
+    real = {name: getattr(DriverSQL, name) for name in ("send", "execute", "executemany")}
+    real_pipeline = DriverSQL.pipeline
 
     @contextmanager
     def pipeline(self: DriverSQL) -> Iterator[None]:
         depth[0] += 1
         if depth[0] == 1:
-            rounds.append([])
+            sent.append([])
         try:
             with real_pipeline(self):
                 yield
         finally:
             depth[0] -= 1
 
-    def send(self: DriverSQL, sql: str, params: Sequence[Any] = ()) -> Pending:
-        if not depth[0]:
-            rounds.append([])  # a statement sent on its own is a round of its own
-        rounds[-1].append(sql)
-        return real_send(self, sql, params)
+    def recording(name: str) -> Callable[..., Any]:
+        def record(self: DriverSQL, sql: str, *args: Any) -> Any:
+            if not depth[0]:
+                sent.append([])
+            sent[-1].append(sql)
+            return real[name](self, sql, *args)
+        return record
 
     monkeypatch.setattr(DriverSQL, "pipeline", pipeline)
-    monkeypatch.setattr(DriverSQL, "send", send)
+    for name in real:
+        monkeypatch.setattr(DriverSQL, name, recording(name))
+    return sent
+
+
+def test_a_known_subjects_key_is_read_with_the_appends_lookups_and_the_secret_once(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    """The key secret never changes, so a connection reads it once; after that a subject's key
+    is looked up in the same pipeline as the rules' lookups (one round trip on PostgreSQL)."""
+    log(engine, referral(case="DA-1", subject="S-1"))
+    rounds: list[list[str]] = request.getfixturevalue("rounds")
     stored, = log(engine, referral(case="DA-2", subject="S-1"))
 
     sent = [sql for round_ in rounds for sql in round_]
@@ -287,3 +299,12 @@ def test_a_known_subjects_key_is_read_with_the_appends_lookups_and_the_secret_on
         first_key = connection.execute(
             sa.select(events.c.key_id).where(events.c.case_ref == "DA-1")).scalar()
     assert keys == 1 and stored.key_id == first_key
+
+
+def test_the_projections_figures_and_activity_are_written_in_one_round(
+    engine: Engine, rounds: list[list[str]]
+) -> None:
+    log(engine, _engagement())
+    last = rounds[-1]
+    assert any("INSERT INTO \"fig_totals_g" in sql for sql in last), rounds
+    assert any("INSERT INTO \"scheme_activity_g" in sql for sql in last), rounds
