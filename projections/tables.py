@@ -65,6 +65,10 @@ def generation(number: int) -> Generation:
     """The table objects of generation `number` (they may not exist in the database yet)."""
     g = f"_g{number}"
     md = sa.MetaData()
+    # Tables read only by their primary key are kept in its order on SQLite (WITHOUT ROWID):
+    # a new row is one page written, not a row page and a key page. Not the referrals and
+    # returns, which are read through a second index: SQLite would search their primary key's
+    # first column instead, every row of a figure for each subject (quadratic in an import).
     totals = sa.Table(
         f"fig_totals{g}",
         md,
@@ -101,7 +105,6 @@ def generation(number: int) -> Generation:
         sa.Column("period", sa.Integer, nullable=False),
         sa.Column("repeat", sa.Boolean, nullable=False),
         sa.Index(f"ix_fig_referrals{g}_subject", "figure_id", "subject"),
-        sqlite_with_rowid=False,
     )
     returns = sa.Table(
         f"fig_returns{g}",
@@ -112,7 +115,6 @@ def generation(number: int) -> Generation:
         sa.Column("position", sa.BigInteger, nullable=False),
         sa.Column("value", sa.BigInteger, nullable=False),
         sa.Index(f"ix_fig_returns{g}_period", "figure_id", "period"),
-        sqlite_with_rowid=False,
     )
     activity = sa.Table(
         f"scheme_activity{g}",

@@ -21,8 +21,10 @@ from events.quarters import FinancialYear
 from events.store import ANALYSE_FROM, EventsRefused, append, import_lines, read_events
 from events.subjects import case_subjects, subject_keys
 from events.tables import cases, event_voids, events, schemes
+from projections import projector
 from projections.rebuild import project
 from projections.summary import build_summary
+from projections.tables import current_generation
 from tests.bench.synth import synthetic_events
 from tests.helpers import event, log, referral, void
 
@@ -211,6 +213,31 @@ def test_lookups_are_planned_for_the_log_as_it_is_now(engine: Engine, backend: s
         )
     assert "ix_events_type" not in plan
     assert "(case_ref=?)" in plan, plan
+
+
+def test_the_projections_read_referrals_and_returns_through_their_own_indexes(
+    engine: Engine, backend: str
+) -> None:
+    # Each read names (figure, subject) or (figure, period) pairs. Searching by the figure
+    # alone reads every referral of the figure for every pair: quadratic in a large import.
+    log(engine, referral(case="DA-1", subject="S-1"), referral(case="DA-2", subject="S-1"))
+    with writing(engine) as connection:
+        tables = current_generation(connection)[0]  # type: ignore[index]
+        figure_id, subject = connection.execute(
+            sa.select(tables.referrals.c.figure_id, tables.referrals.c.subject)).first()
+        driver = _Recording(connection)
+        found = projector._read_referrals(
+            driver, tables.referrals, [(figure_id, subject), (figure_id, "nobody")])
+        projector._read_returns(driver, tables.returns, [("idva-cases", 20241), ("x", 1)])
+        assert len(found[(figure_id, subject)]) == 2
+        if backend == "postgresql":
+            return
+        for (sql, params), index in zip(driver.sent, ["subject", "period"], strict=True):
+            plan = " ".join(
+                str(row[-1]) for row in
+                connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))
+            )
+            assert f"_{index} (figure_id=? AND {index}=?)" in plan, plan
 
 
 def test_a_large_import_refreshes_postgresqls_statistics_as_it_goes(

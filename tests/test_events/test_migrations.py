@@ -81,9 +81,12 @@ def test_keyed_tables_keep_their_rows_and_indexes_through_0005_up_and_down(
 
 def test_read_models_are_kept_in_key_order_on_sqlite(engine: Engine, backend: str) -> None:
     with reading(engine) as connection:
-        names = [t.name for t in current_generation(connection)[0].tables]  # type: ignore[index]
+        tables = current_generation(connection)[0]  # type: ignore[index]
         if backend == "sqlite":
             stored = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
-            assert all("WITHOUT ROWID" in stored[name] for name in names), names
+            keyed = {t.name: "WITHOUT ROWID" in stored[t.name] for t in tables.tables}
+            # Referrals and returns are read through a second index (see projections.tables).
+            assert keyed == {t.name: t not in (tables.referrals, tables.returns)
+                             for t in tables.tables}
         else:
-            assert set(names) <= set(sa.inspect(connection).get_table_names())
+            assert {t.name for t in tables.tables} <= set(sa.inspect(connection).get_table_names())
