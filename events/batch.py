@@ -22,7 +22,8 @@ from events import rules, statements
 from events.db import lock_for_append
 from events.driver import COPY_FROM, DriverSQL
 from events.model import NewEvent, StoredEvent
-from events.subjects import Sealer, stored_text
+from events.sealing import Sealer
+from events.subjects import stored_text
 from events.types import EVENT_TYPES, VOIDED
 
 Projector = Callable[[Connection, Sequence[StoredEvent]], None]

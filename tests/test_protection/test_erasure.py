@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from events import subjects
+from events import sealing, subjects
 from events.db import make_engine, reading
 from events.store import read_events
 from events.subjects import ERASED, ERASED_SUBJECT_PREFIX
@@ -193,7 +193,7 @@ def test_a_sealer_that_forgets_between_chunks_seals_exactly_as_one_that_remember
     remembering = make_engine(new_database_url())
     try:
         _import_in_chunks(remembering, lines, chunk_size=1000)
-        monkeypatch.setattr(subjects, "CACHE_LIMIT", 0)
+        monkeypatch.setattr(sealing, "CACHE_LIMIT", 0)
         _import_in_chunks(engine, lines, chunk_size=2)
         strip = [{k: v for k, v in e.items() if k != "recorded_at"} for e in exported(engine)]
         assert strip == [{k: v for k, v in e.items() if k != "recorded_at"} for e in exported(remembering)]
