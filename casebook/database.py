@@ -5,10 +5,9 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from flask import Flask, current_app
 from sqlalchemy.engine import Connection, Engine
 
@@ -16,6 +15,9 @@ from events.db import make_engine, writing
 from events.tables import schemes
 from projections.catalogue import install_figures
 from projections.definitions import default_figures
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,12 +41,17 @@ def engine() -> Engine:
 
 def migrate(engine_: Engine, revision: str = "head") -> None:
     """Bring the schema up to the newest migration (or up to `revision`)."""
+    # Imported here, as in `migrations_config`: alembic is a tenth of every command's start-up.
+    from alembic import command
+
     with writing(engine_) as connection:
         command.upgrade(migrations_config(connection), revision)
 
 
 def migrations_config(connection: Connection) -> Config:
     """Alembic's configuration for casebook's migrations, run on `connection`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection

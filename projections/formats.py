@@ -8,7 +8,6 @@ from typing import Any
 from projections.archive import StoredSummary
 from projections.publish import publish
 from projections.report import report_csv, report_html
-from projections.workbook import summary_workbook
 
 FORMATS = ("json", "csv", "html", "xlsx")
 
@@ -30,5 +29,8 @@ def render_stored(
     if fmt == "html":
         return report_html(document, stored.listing()).encode()
     if fmt == "xlsx":
+        # Imported here: openpyxl is a tenth of every command's start-up, and few ask for it.
+        from projections.workbook import summary_workbook
+
         return summary_workbook(document)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -40,3 +40,18 @@ def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from casebook.cli import main\n    import flask\n")
     assert imported_modules(sample) == {"casebook.cli", "flask"}
+
+
+def test_a_command_starts_without_the_libraries_only_some_commands_use() -> None:
+    """Every command pays for what the command line imports: alembic (migrations) and openpyxl
+    (workbooks) are imported when a command needs them, not when any command starts."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, casebook.cli; from casebook import create_app; create_app({'TESTING': True,"
+         " 'DATABASE_URL': 'sqlite://'}); print(sorted({'alembic', 'openpyxl'} & sys.modules.keys()))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout.strip()
+    assert loaded == "[]"
