@@ -57,6 +57,8 @@ class Sealer:
         self._case_links: dict[str, _Key | None] = {}
         self._links: set[tuple[str, str]] = set()
         self._by_event: dict[str, _Key | None] = {}
+        #: (kind, ref) -> lookup, for the refs of the batch last loaded (see `_load`).
+        self._new_lookups: dict[tuple[str, str], str] = {}
 
     def expect(self, batch: Sequence[NewEvent]) -> None:
         """Send what sealing `batch` (or a part of it) will read, to ride in the caller's
@@ -157,6 +159,9 @@ class Sealer:
         return key
 
     def _lookup(self, ref: str, *, kind: str = "subject") -> str:
+        known = self._new_lookups.get((kind, ref))
+        if known is not None:
+            return known
         if self._secret is None:
             sent = self._secret_sent or self.driver.send(SECRET_SQL)
             self._secret = keep_secret(self.connection, sent.rows()[0][0])
@@ -202,6 +207,11 @@ class Sealer:
         self, by_lookup: dict[str, str], case_lookups: dict[str, str], cases: set[str],
         keys: list[Pending], links: list[Pending], target_keys: list[Pending],
     ) -> None:
+        # The refs with no key yet get one in `_key_for`, under the lookup worked out here.
+        self._new_lookups = {
+            **{("subject", ref): lookup for lookup, ref in by_lookup.items()},
+            **{("case", ref): lookup for lookup, ref in case_lookups.items()},
+        }
         for lookup, key_id, key_bytes in (row for sent in keys for row in sent.rows()):
             key = _Key(key_id, bytes(key_bytes))
             if lookup in by_lookup:
