@@ -77,25 +77,30 @@ def startup(db: Scratch) -> ChildRun:
     return _checked(run_child([CASEBOOK, "--help"], _env(db)), "casebook --help")
 
 
-def summary_ms(db: Scratch, *, runs: int = 15) -> dict[str, float]:
-    """Median (and fastest) milliseconds of the year's and a quarter's summary, after a warm-up."""
+def summaries_in_turns(databases: dict[str, Scratch], *, runs: int = 15) -> dict[str, dict[str, float]]:
+    """Median (and fastest) milliseconds of the year's and a quarter's summary on each database,
+    after a warm-up: one of each per database in every round, so all meet the same conditions."""
     from events.db import make_engine
 
-    engine = make_engine(db.url)
-    result: dict[str, float] = {}
+    engines = {name: make_engine(db.url) for name, db in databases.items()}
+    kinds = (("year", None), ("quarter", SUMMARY_QUARTER))
+    times: dict[tuple[str, str], list[float]] = {(n, k): [] for n in engines for k, _ in kinds}
     try:
-        for name, quarter in (("year", None), ("quarter", SUMMARY_QUARTER)):
-            times = []
-            for attempt in range(runs + 1):
-                start = time.perf_counter()
-                with reading(engine) as connection:
-                    summary = build_summary(connection, SUMMARY_YEAR, quarter)
-                if attempt:
-                    times.append(time.perf_counter() - start)
-            if not summary["figures"]:
-                raise RuntimeError("the summary has no figures")
-            result[name] = round(statistics.median(times) * 1000, 2)
-            result[f"{name}_fastest"] = round(min(times) * 1000, 2)
+        for attempt in range(runs + 1):
+            for name, engine in engines.items():
+                for kind, quarter in kinds:
+                    start = time.perf_counter()
+                    with reading(engine) as connection:
+                        summary = build_summary(connection, SUMMARY_YEAR, quarter)
+                    if not summary["figures"]:
+                        raise RuntimeError("the summary has no figures")
+                    if attempt:  # the first round is the warm-up
+                        times[(name, kind)].append(time.perf_counter() - start)
     finally:
-        engine.dispose()
+        for engine in engines.values():
+            engine.dispose()
+    result: dict[str, dict[str, float]] = {name: {} for name in engines}
+    for (name, kind), taken in times.items():
+        result[name][kind] = round(statistics.median(taken) * 1000, 2)
+        result[name][f"{kind}_fastest"] = round(min(taken) * 1000, 2)
     return result
