@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,20 +83,10 @@ def _sqlite(db: Scratch) -> sqlite3.Connection:
 
 def insert_one_per_transaction(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
     """Each row in its own committed transaction; the latency of each commit."""
-    latencies = Latencies()
     if db.backend == "sqlite":
-        connection = _sqlite(db)
         sql = _INSERT.format(marks=", ".join("?" * len(_COLUMNS)))
-        try:
-            for row in rows:
-                start = time.perf_counter()
-                connection.execute("BEGIN IMMEDIATE")
-                connection.execute(sql, row)
-                connection.execute("COMMIT")
-                latencies.add(time.perf_counter() - start)
-        finally:
-            connection.close()
-        return latencies
+        return _sqlite_transactions(db, rows, lambda connection, row: connection.execute(sql, row))
+    latencies = Latencies()
     sql = _INSERT.format(marks=", ".join(["%s"] * len(_COLUMNS)))
     with psycopg.connect(db.libpq_dsn) as pg:
         for row in rows:
@@ -116,7 +106,6 @@ def append_shape(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
     pipeline), the fewest an append can take when its rules and projections run in the client.
     No validation, rules or folding: what the database and its driver cost for that shape.
     """
-    latencies = Latencies()
     sqlite = db.backend == "sqlite"
     mark = "?" if sqlite else "%s"
     totals, activity = _SHAPE_TABLES.totals.name, _SHAPE_TABLES.activity.name
@@ -138,20 +127,14 @@ def append_shape(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
         return [row, (), (row[1], row[8]), (row[3], row[8])]
 
     if sqlite:
-        connection = _sqlite(db)
-        try:
-            for row in rows:
-                start = time.perf_counter()
-                connection.execute("BEGIN IMMEDIATE")
-                connection.execute(id_read, (row[0],)).fetchall()
-                connection.execute(state_read).fetchall()
-                for sql, args in zip(writes, write_args(row), strict=True):
-                    connection.execute(sql, args)
-                connection.execute("COMMIT")
-                latencies.add(time.perf_counter() - start)
-        finally:
-            connection.close()
-        return latencies
+        def append(connection: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+            connection.execute(id_read, (row[0],)).fetchall()
+            connection.execute(state_read).fetchall()
+            for sql, args in zip(writes, write_args(row), strict=True):
+                connection.execute(sql, args)
+
+        return _sqlite_transactions(db, rows, append)
+    latencies = Latencies()
     with psycopg.connect(db.libpq_dsn) as pg:
         for row in rows:
             start = time.perf_counter()
@@ -165,6 +148,25 @@ def append_shape(db: Scratch, rows: Sequence[tuple[Any, ...]]) -> Latencies:
                     for sql, args in zip(writes, write_args(row), strict=True):
                         pg.execute(sql, args)
             latencies.add(time.perf_counter() - start)
+    return latencies
+
+
+def _sqlite_transactions(
+    db: Scratch, rows: Sequence[tuple[Any, ...]],
+    body: Callable[[sqlite3.Connection, tuple[Any, ...]], object],
+) -> Latencies:
+    """`body` for each row in its own committed transaction; the latency of each."""
+    latencies = Latencies()
+    connection = _sqlite(db)
+    try:
+        for row in rows:
+            start = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            body(connection, row)
+            connection.execute("COMMIT")
+            latencies.add(time.perf_counter() - start)
+    finally:
+        connection.close()
     return latencies
 
 
