@@ -65,7 +65,7 @@ def _appends(
     with (scratch(backend, casebook=False) as base_db, scratch(backend, casebook=False) as shape_db,
           scratch(backend) as db):
         baseline.create_events_table(base_db)
-        baseline.create_events_table(shape_db)
+        baseline.create_shape_tables(shape_db)
         engine = make_engine(db.url)
         try:
             for start in range(0, count, _ROUND):

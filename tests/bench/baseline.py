@@ -57,18 +57,30 @@ def event_rows(
 
 
 def create_events_table(db: Scratch) -> None:
-    """The casebook `events` table, with its indexes, in an otherwise empty database; beside it
-    the read-model tables an append's shape writes (`append_shape`), empty but for the state."""
+    """The casebook `events` table, with its indexes, in an otherwise empty database."""
+    _create(db, events)
+
+
+def create_shape_tables(db: Scratch) -> None:
+    """The `events` table and, beside it, the read-model tables `append_shape` writes: empty
+    but for the state row naming them current."""
+    _create(db, events, _SHAPE_TABLES.totals, _SHAPE_TABLES.activity, projection_state)
     engine = sa.create_engine(db.url)
     try:
         with engine.begin() as connection:
-            events.create(connection)
-            _SHAPE_TABLES.totals.create(connection)
-            _SHAPE_TABLES.activity.create(connection)
-            projection_state.create(connection)
             connection.execute(projection_state.insert().values(
                 generation=_SHAPE_TABLES.number, status="current", position=0,
                 definitions_hash="-", started_at=datetime.now(UTC)))
+    finally:
+        engine.dispose()
+
+
+def _create(db: Scratch, *tables: sa.Table) -> None:
+    engine = sa.create_engine(db.url)
+    try:
+        with engine.begin() as connection:
+            for table in tables:
+                table.create(connection)
     finally:
         engine.dispose()
 
