@@ -10,9 +10,18 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from casebook.audit import (
+    CASE_DENIED,
+    EVENT_DENIED,
+    audited,
+    named_in_posted_events,
+    named_in_query,
+)
 from casebook.auth import can_log, can_read_figures, readable_schemes, roles_required
 from casebook.database import engine
+from casebook.figure_access import disclosures, small_number_threshold
 from casebook.openapi import openapi_document
+from casebook.settings import time_limits
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, stored_from_row
@@ -21,8 +30,8 @@ from events.store import ConcurrencyConflict, EventsRefused, append
 from events.subjects import readable_events
 from events.tables import events
 from events.types import ERASED
+from projections.disclosure import live_summary
 from projections.rebuild import project
-from projections.summary import build_summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,6 +75,7 @@ def openapi() -> Response:
 
 
 @bp.post("/events")
+@audited(None, denied=CASE_DENIED, names=named_in_posted_events)
 @roles_required(*LOGGING_ROLES)
 def post_events() -> tuple[Response, int]:
     """Append one event or a list of them: all of them, or none."""
@@ -80,7 +90,9 @@ def post_events() -> tuple[Response, int]:
         return _refusal(refused), 422
     try:
         with writing(engine()) as connection:
-            report = append(connection, parsed, project=project, expected_versions=expected)
+            # Another scheme's case in expected_versions answers as a case not yet opened.
+            report = append(connection, parsed, project=project, expected_versions=expected,
+                            visible_schemes=readable_schemes(current_user))
     except EventsRefused as error:
         by_item: dict[int, dict[str, list[str]]] = {}
         for line_error in error.errors:
@@ -138,6 +150,7 @@ def _expected_versions(raw: Any) -> dict[str, int]:
 
 def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, list[str]]]]:
     username = current_user.username
+    limits = time_limits()
     parsed: list[NewEvent] = []
     refused: dict[int, dict[str, list[str]]] = {}
     for index, item in enumerate(items):
@@ -149,7 +162,7 @@ def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, li
                 # Only `casebook erase` records one, as it destroys the key in the same step.
                 raise InvalidEvent({"type": [
                     "An erasure is recorded by `casebook erase`, which destroys the key."]})
-            parsed.append(parse_event(item, default_recorded_by=username))
+            parsed.append(parse_event(item, default_recorded_by=username, limits=limits))
         except InvalidEvent as error:
             refused[index] = error.errors
     return parsed, refused
@@ -165,6 +178,7 @@ def _refusal(by_item: Mapping[int, Mapping[str, list[str]]]) -> Response:
 
 
 @bp.get("/events")
+@audited("api-events-read", denied=EVENT_DENIED, names=named_in_query)
 @roles_required(*READING_ROLES)
 def list_events() -> Response:
     """Events in the order stored, filtered, a page at a time after a position."""
@@ -225,6 +239,7 @@ def _date(raw: str | None, name: str, errors: dict[str, list[str]]) -> date | No
 
 
 @bp.get("/summary")
+@audited("api-summary-read")
 @roles_required(*ALL_ROLES)
 def summary() -> Response:
     """The figures for a financial year or quarter: the same JSON as `casebook summary`."""
@@ -241,5 +256,7 @@ def summary() -> Response:
     except BadPeriod as error:
         raise BadRequest(400, str(error)) from error
     with reading(engine()) as connection:
-        return jsonify(build_summary(connection, year, quarter))
+        # Other schemes' figures as published for a partner; free-text names where cases are read.
+        return jsonify(live_summary(connection, year, quarter, threshold=small_number_threshold(),
+                                    disclosure_of=disclosures(current_user)))
 

@@ -62,9 +62,12 @@ def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseE
     if event.case_ref is None:
         return
     if case_scheme is not None and case_scheme != event.scheme:
+        # The same words whatever the other case's scheme, version or state: the writer may not
+        # be allowed to know any of them.
         raise RuleBroken(
             "case",
-            f"Case {event.case_ref} belongs to the scheme {case_scheme!r}, not {event.scheme!r}.",
+            f"This case reference cannot be used in the scheme {event.scheme!r}: check it, or "
+            "use another reference.",
         )
     standing = [entry for entry in history if not entry.voided]
     if event.type == "notice.issued" and event.data.get("notice") in _NOTICE_NEEDS:
@@ -99,14 +102,14 @@ def check_void(event: NewEvent, target: VoidTarget | None) -> None:
     if event.type != VOIDED:
         return
     target_id = event.data["target"]
-    if target is None:
-        raise RuleBroken("data.target", f"There is no event {target_id}.")
+    # Another scheme's event is one that does not exist, checked before anything else about it,
+    # so the answer tells nothing of whether it exists, what it is or whether it is voided.
+    if target is None or target.scheme != event.scheme:
+        raise RuleBroken(
+            "data.target", f"There is no event {target_id} in the scheme {event.scheme!r}: check "
+            "the id.",
+        )
     if target.type == VOIDED:
         raise RuleBroken("data.target", "A void cannot be voided: record the right event instead.")
     if target.voided:
         raise RuleBroken("data.target", f"The event {target_id} is already voided.")
-    if target.scheme != event.scheme:
-        raise RuleBroken(
-            "scheme",
-            f"The event {target_id} belongs to the scheme {target.scheme!r}: void it there.",
-        )

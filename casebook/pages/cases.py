@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from casebook.audit import CASE_DENIED, audited
 from casebook.auth import can_log, can_read_events, readable_schemes, roles_required
 from casebook.database import engine
 from casebook.pages import describe, queries
@@ -23,6 +24,7 @@ def _describe() -> dict[str, Any]:
 
 
 @bp.route("")
+@audited("case-search")
 @roles_required(*READING_ROLES)
 def search() -> Any:
     """Find cases by reference (exact or the start of it); without a search, the recent ones."""
@@ -37,6 +39,7 @@ def search() -> Any:
 
 
 @bp.route("/<path:case_ref>")
+@audited("case-read", denied=CASE_DENIED)
 @roles_required(*READING_ROLES)
 def show(case_ref: str) -> Any:
     """A case: its summary and the timeline of every event, voided ones struck through."""

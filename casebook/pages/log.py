@@ -8,11 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casebook.auth import can_log, roles_required
+from casebook.audit import CASE_DENIED, audited, named_in_form, shown
+from casebook.auth import can_log, can_read_events, readable_schemes, roles_required
 from casebook.database import engine
 from casebook.forms import EventForm, form_for, read_submission, submission_errors
 from casebook.pages import describe, queries
 from casebook.pages.writing import record
+from casebook.settings import time_limits
 from events.db import reading
 from events.interchange import InvalidEvent, parse_event
 from events.types import EVENT_TYPES, EventType
@@ -84,6 +86,8 @@ def choose_type(scheme_id: str) -> Any:
 
 
 @bp.route("/<scheme_id>/<type_name>", methods=["GET", "POST"])
+# The form shows what the user typed; only its conflict page shows the case's events.
+@audited(None, denied=CASE_DENIED, names=named_in_form)
 @roles_required(*LOGGING_ROLES)
 def event_form(scheme_id: str, type_name: str) -> Any:
     """The event's form; on a good submission, store it and show the case (or the event)."""
@@ -118,11 +122,14 @@ def _submit(form: EventForm, scheme: queries.Scheme) -> Any:
     expected = {}
     if case and case == version_case and seen_version is not None:
         expected[case] = seen_version
-    outcome = record(submission.line, user=current_user.username, expected_versions=expected)
+    readable = readable_schemes(current_user)
+    outcome = record(submission.line, user=current_user.username, expected_versions=expected,
+                     visible_schemes=readable)
     if outcome.conflict is not None and case:
+        shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
-            changes = queries.events_after_version(connection, case, seen_version or 0)
-            now = queries.case_version(connection, case)
+            changes = queries.events_after_version(connection, case, seen_version or 0, readable)
+            now = queries.case_version(connection, case, readable)
         return _render(form, scheme, submission.values, {}, event_id=event_id,
                        version_case=case, case_version=now, changes=changes, status=409)
     if "id" in outcome.errors:
@@ -145,7 +152,7 @@ def _submit(form: EventForm, scheme: queries.Scheme) -> Any:
 
 def _schema_errors(line: dict[str, Any]) -> dict[str, list[str]]:
     try:
-        parse_event(line, default_recorded_by=current_user.username)
+        parse_event(line, default_recorded_by=current_user.username, limits=time_limits())
     except InvalidEvent as invalid:
         return invalid.errors
     return {}
@@ -169,14 +176,22 @@ def _version(case: str) -> int | None:
     if not case:
         return None
     with reading(engine()) as connection:
-        return queries.case_version(connection, case)
+        return queries.case_version(connection, case, readable_schemes(current_user))
 
 
 def _form_event_id(raw: str) -> str:
+    """The form's event id; a new one for an id that is not a UUID or names another's event."""
     try:
-        return str(uuid.UUID(raw))
+        event_id = str(uuid.UUID(raw))
     except ValueError:
         return str(uuid.uuid4())
+    with reading(engine()) as connection:
+        scheme = queries.event_scheme(connection, event_id)
+    # An event of a scheme the user cannot read is one that does not exist: logging under a new
+    # id, rather than answering "this form has already logged an event", keeps it so.
+    if scheme is not None and not can_read_events(current_user, scheme):
+        return str(uuid.uuid4())
+    return event_id
 
 
 def _int(raw: str | None) -> int | None:

@@ -22,6 +22,7 @@ _voids = event_voids.alias("voids")
 _CASE_COLUMNS = (cases.c.case_ref, cases.c.scheme, cases.c.version, cases.c.opened_on,
                  cases.c.last_occurred_at)
 _void_events = events.alias("void_events")
+_void_keys = subject_keys.alias("void_keys")
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,15 @@ def find_case(connection: Connection, case_ref: str) -> CaseSummary | None:
     return _case(row) if row is not None else None
 
 
-def case_version(connection: Connection, case_ref: str) -> int:
-    """The case's version (0 for a case not yet opened): the optimistic concurrency check."""
-    found = connection.execute(
-        sa.select(cases.c.version).where(cases.c.case_ref == case_ref)
-    ).scalar()
-    return int(found or 0)
+def case_version(connection: Connection, case_ref: str, readable: Schemes) -> int:
+    """The case's version as the reader sees it: 0 for a case not yet opened, or not theirs.
+
+    A case of a scheme the reader may not read looks exactly like one nobody has opened.
+    """
+    query = sa.select(cases.c.version).where(cases.c.case_ref == case_ref)
+    if readable is not None:
+        query = query.where(cases.c.scheme.in_(sorted(readable)))
+    return int(connection.execute(query).scalar() or 0)
 
 
 def search_cases(
@@ -136,14 +140,20 @@ def case_events(connection: Connection, case_ref: str) -> list[ListedEvent]:
                    .order_by(events.c.position))
 
 
-def events_after_version(connection: Connection, case_ref: str, version: int) -> list[ListedEvent]:
-    """The case's events added after the version a user last saw."""
-    return _listed(
-        connection,
-        _with_voids()
-        .where(events.c.case_ref == case_ref, events.c.stream_version > version)
-        .order_by(events.c.position),
-    )
+def events_after_version(
+    connection: Connection, case_ref: str, version: int, readable: Schemes
+) -> list[ListedEvent]:
+    """The case's events added after the version a user last saw: none of a case not theirs."""
+    query = _with_voids().where(events.c.case_ref == case_ref, events.c.stream_version > version)
+    if readable is not None:
+        query = query.where(events.c.scheme.in_(sorted(readable)))
+    return _listed(connection, query.order_by(events.c.position))
+
+
+def event_scheme(connection: Connection, event_id: str) -> str | None:
+    """The scheme of the stored event with this id, if there is one."""
+    found = connection.execute(sa.select(events.c.scheme).where(events.c.event_id == event_id))
+    return found.scalar()
 
 
 def get_listed_event(connection: Connection, event_id: str) -> ListedEvent | None:
@@ -235,11 +245,14 @@ def _with_voids() -> sa.Select[tuple[object, ...]]:
         _voids.c.reason.label("void_reason"),
         _void_events.c.recorded_by.label("void_recorded_by"),
         _void_events.c.recorded_at.label("void_recorded_at"),
+        _void_events.c.key_id.label("void_key_id"),
+        _void_keys.c.key.label("void_key"),
         subject_keys.c.key.label("subject_key"),
     ).select_from(
         events.outerjoin(_voids, _voids.c.target_id == events.c.event_id).outerjoin(
             _void_events, _void_events.c.event_id == _voids.c.void_id
         ).outerjoin(subject_keys, subject_keys.c.key_id == events.c.key_id)
+        .outerjoin(_void_keys, _void_keys.c.key_id == _void_events.c.key_id)
     )
 
 
@@ -248,9 +261,10 @@ def _listed(connection: Connection, query: sa.Select[tuple[object, ...]]) -> lis
     for row in connection.execute(query):
         void = None
         if row.void_id is not None:
-            # A void's reason is sealed with its target's key: the key joined to this row.
+            # A void's reason is sealed with the void's own key (its target's, its case's or
+            # its own), joined to this row beside the target's.
             reason = open_text(row.void_reason, event_id=row.void_id, name="reason",
-                               key_id=row.key_id, row=row)
+                               key_id=row.void_key_id, key=row.void_key)
             void = Void(row.void_id, reason, row.void_recorded_by, row.void_recorded_at)
         found.append(ListedEvent(stored_from_row(row), void))
     return found

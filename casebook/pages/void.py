@@ -7,12 +7,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casebook.auth import can_log, roles_required
+from casebook.audit import EVENT_DENIED, audited, shown
+from casebook.auth import can_log, readable_schemes, roles_required
 from casebook.database import engine
 from casebook.pages import describe, queries
 from casebook.pages.writing import record
 from events.db import reading
 from events.quarters import utc_now
+from events.schemas import LONG_TEXT
 from events.types import VOIDED
 
 bp = Blueprint("void", __name__, url_prefix="/events")
@@ -22,10 +24,12 @@ _REASON_MISSING = "Enter why this event is being voided"
 
 @bp.context_processor
 def _describe() -> dict[str, Any]:
-    return {"describe": describe}
+    return {"describe": describe, "reason_limit": LONG_TEXT}
 
 
 @bp.route("/<event_id>/void", methods=["GET", "POST"])
+# The page shows the event; a refused reason shows it again (422).
+@audited("void-page-read", on=(200, 422), denied=EVENT_DENIED)
 @roles_required("admin", "officer", "partner")
 def confirm(event_id: str) -> Any:
     """Ask for the reason, and void the event when it is given."""
@@ -50,11 +54,14 @@ def confirm(event_id: str) -> Any:
         "data": {"target": target.event.event_id, "reason": reason.strip()},
     }
     expected = {case: seen} if case and seen is not None else {}
-    outcome = record(line, user=current_user.username, expected_versions=expected)
+    readable = readable_schemes(current_user)
+    outcome = record(line, user=current_user.username, expected_versions=expected,
+                     visible_schemes=readable)
     if outcome.conflict is not None and case:
+        shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
-            changes = queries.events_after_version(connection, case, seen or 0)
-            now = queries.case_version(connection, case)
+            changes = queries.events_after_version(connection, case, seen or 0, readable)
+            now = queries.case_version(connection, case, readable)
         return _render(target, reason, {}, now, changes=changes, status=409)
     if outcome.errors or outcome.stored is None:
         messages = {"reason": " ".join(m for ms in outcome.errors.values() for m in ms)
@@ -77,7 +84,7 @@ def _seen(raw: str | None, case: str | None) -> int | None:
 
 def _current(case: str) -> int:
     with reading(engine()) as connection:
-        return queries.case_version(connection, case)
+        return queries.case_version(connection, case, readable_schemes(current_user))
 
 
 def _render(target: queries.ListedEvent, reason: str, errors: dict[str, str],

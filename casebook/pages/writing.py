@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from casebook.database import engine
+from casebook.settings import time_limits
 from events.db import writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import StoredEvent
@@ -25,16 +27,21 @@ class Outcome:
 
 
 def record(line: Mapping[str, Any], *, user: str,
-           expected_versions: Mapping[str, int] | None = None) -> Outcome:
-    """Validate and append one interchange event for `user`; never raises for a user's mistake."""
+           expected_versions: Mapping[str, int] | None = None,
+           visible_schemes: AbstractSet[str] | None = None) -> Outcome:
+    """Validate and append one interchange event for `user`; never raises for a user's mistake.
+
+    `visible_schemes` are the schemes `user` may read (None: all): see `events.store.append`.
+    """
     try:
-        event = parse_event(dict(line), default_recorded_by=user)
+        event = parse_event(dict(line), default_recorded_by=user, limits=time_limits())
     except InvalidEvent as invalid:
         return Outcome(errors=invalid.errors)
     try:
         with writing(engine()) as connection:
             report = append(connection, [event], project=project,
-                            expected_versions=dict(expected_versions or {}))
+                            expected_versions=dict(expected_versions or {}),
+                            visible_schemes=visible_schemes)
     except ConcurrencyConflict as conflict:
         return Outcome(conflict=conflict)
     except EventsRefused as refused:

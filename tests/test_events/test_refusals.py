@@ -139,11 +139,11 @@ BAD_LINES: dict[str, tuple[Any, str, str]] = {
         _line("event.voided", "davss", target="12", reason="Typo"), "data.target",
         "Not a valid event id"),
     "a void in another scheme": (
-        _line("event.voided", "asb-casework", target=DAVSS_REFERRAL, reason="Typo"), "scheme",
-        "belongs to the scheme 'davss'"),
+        _line("event.voided", "asb-casework", target=DAVSS_REFERRAL, reason="Typo"),
+        "data.target", "There is no event"),
     "a case that belongs to another scheme": (
         _line("referral.received", "mediation", "DA-1"), "case",
-        "belongs to the scheme 'davss'"),
+        "This case reference cannot be used in the scheme 'mediation'"),
 }
 
 
