@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from casebook import sessions
+from casebook.access_log import record
 from casebook.database import engine
+from casebook.lockout import PASSWORD_RESET
 from casebook.models import (
     ROLES,
     ApiToken,
@@ -17,14 +19,15 @@ from casebook.models import (
     User,
     UserScheme,
     generate_password,
+    reading_session,
     utc_now,
     writing_session,
 )
+from casebook.usernames import username_key, username_problem
 from events.db import reading
 from events.interchange import SCHEME_ID
 from events.tables import schemes as schemes_table
 
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,127}$")
 SCHEME_FIELDS = ("name", "lead", "priority")
 
 
@@ -79,9 +82,10 @@ def check_schemes(role: str, scheme_ids: Iterable[str]) -> list[str]:
 def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> dict[str, str]:
     """Everything wrong with a new user's details at once, by field (empty when all is well)."""
     problems: dict[str, str] = {}
-    if not USERNAME.match(username.strip()):
-        problems["username"] = ("Enter a username of 2 to 128 letters, digits, dots, dashes, "
-                                 "underscores or @, starting with a letter or digit")
+    with reading_session() as db:
+        problem = username_problem(username, db.execute(sa.select(User.username)).scalars())
+    if problem:
+        problems["username"] = problem
     try:
         check_schemes(role, scheme_ids)
     except AccountError as error:
@@ -92,15 +96,16 @@ def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> di
 def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
                 password: str | None = None) -> tuple[User, str]:
     """Add a user; returns the user and their password (generated unless given)."""
-    username = username.strip()
     problems = new_user_problems(username, role, scheme_ids)
     if problems:
         raise AccountError(*next(iter(problems.items())))
     chosen = check_schemes(role, scheme_ids)
     password = password or generate_password()
     with writing_session() as db:
-        if db.execute(sa.select(User.id).where(User.username == username)).first():
-            raise AccountError("username", f"There is already a user called {username}.")
+        # Checked again in the writing transaction: someone may have been added meanwhile.
+        problem = username_problem(username, db.execute(sa.select(User.username)).scalars())
+        if problem:
+            raise AccountError("username", problem)
         user = User(username=username, role=role, active=True, failed_logins=0,
                     schemes=[UserScheme(scheme_id=s) for s in chosen])
         user.set_password(password)
@@ -142,20 +147,22 @@ def set_active(user_id: int, active: bool) -> User:
                                          "be disabled.")
         user.active = active
         if not active:
+            sessions.end_all(db, user_id)
             db.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id,
                                                  ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utc_now()))
     return user
 
 
-def reset_password(user_id: int) -> tuple[User, str]:
-    """Give a user a new generated password; returns it."""
+def reset_password(user_id: int, by: str) -> tuple[User, str]:
+    """Give a user a new generated password, ending their sessions and any lock; returns it."""
     password = generate_password()
     with writing_session() as db:
         user = _user(db, user_id)
         user.set_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
+        sessions.end_all(db, user_id)
+        # The sign-in lock counts failures since the last reset (see casebook.lockout).
+        record(db.connection(), by, PASSWORD_RESET, username_key(user.username))
     return user, password
 
 
@@ -174,8 +181,6 @@ def create_token(username: str, name: str) -> str:
 
 def tokens_of(user_id: int) -> list[ApiToken]:
     """A user's API tokens, newest first (their hashes only: the secrets are never kept)."""
-    from casebook.models import reading_session
-
     with reading_session() as db:
         return list(db.execute(sa.select(ApiToken).where(ApiToken.user_id == user_id)
                                .order_by(ApiToken.id.desc())).scalars())
@@ -242,8 +247,6 @@ def set_retired(scheme_id: str, retired: bool, changed_by: str) -> None:
 
 def scheme_history(scheme_id: str) -> list[SchemeChange]:
     """Every recorded change to a scheme, newest first."""
-    from casebook.models import reading_session
-
     with reading_session() as db:
         return list(db.execute(
             sa.select(SchemeChange).where(SchemeChange.scheme_id == scheme_id)

@@ -49,7 +49,8 @@ def new_user() -> Any:
     form: dict[str, Any] = {"username": "", "role": "", "schemes": []}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = {"username": request.form.get("username", "").strip(),
+        # Not stripped: a space at either end is refused, never silently dropped.
+        form = {"username": request.form.get("username", ""),
                 "role": request.form.get("role", ""),
                 "schemes": request.form.getlist("schemes")}
         errors = accounts.new_user_problems(form["username"], form["role"], form["schemes"])
@@ -137,7 +138,7 @@ def user_token_revoke(user_id: int, token_id: int) -> Any:
 def user_password(user_id: int) -> Any:
     """Give a user a new generated password, shown once."""
     try:
-        changed, password = accounts.reset_password(user_id)
+        changed, password = accounts.reset_password(user_id, current_user.username)
     except AccountError:
         abort(404)
     return render_template("admin/password.html", user=changed, password=password, added=False)

@@ -31,7 +31,11 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from casebook import lockout, sessions
+from casebook.database import engine
 from casebook.models import ApiToken, User, reading_session, utc_now, writing_session
+from casebook.usernames import username_key
+from events.db import reading, writing
 
 bp = Blueprint("auth", __name__)
 
@@ -42,6 +46,10 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 #: Roles that may read events and cases in every scheme.
 ALL_SCHEMES_ROLES = frozenset({"admin", "officer"})
+
+#: The only bodies a sign-in may come as: Flask-WTF would also read a JSON body, which no
+#: sign-in form sends.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class Anonymous(AnonymousUserMixin):
@@ -64,9 +72,12 @@ def init_auth(app: Flask) -> None:
     manager.login_message = "Sign in to continue."
     manager.login_message_category = "info"
     manager.session_protection = "strong"
+    # Flask-Login's own identifier trusts X-Forwarded-For as sent, which anyone can forge.
+    manager._session_identifier_generator = sessions.browser_identifier
     manager.anonymous_user = Anonymous
     manager.user_loader(_load_session_user)
     manager.init_app(app)
+    lockout.init_lockout(app)
     app.before_request(_authenticate_api_request)
 
 
@@ -83,6 +94,14 @@ def _load_session_user(user_id: str) -> User | None:
     # The API never trusts the session cookie: it is exempt from CSRF, so a cookie would let any
     # site post events in a signed-in officer's name.
     if is_api_request() or not user_id.isdigit():
+        return None
+    # Flask-Login relaxes strong protection to basic for permanent sessions (all of ours): a
+    # cookie used from another browser or address must sign nobody in.
+    if (session.get("_id") != sessions.browser_identifier()
+            or sessions.user_of(session.get(sessions.SESSION_KEY), utc_now()) != int(user_id)):
+        # Forget who this was, and nothing else: the page may already hold a CSRF token.
+        session.pop("_user_id", None)
+        session.pop(sessions.SESSION_KEY, None)
         return None
     with reading_session() as db:
         user = db.get(User, int(user_id))
@@ -208,29 +227,54 @@ def home_url() -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
-    """Show the sign-in form and sign the user in."""
+    """Show the sign-in form and sign the user in, behind the lock-out and the throttle."""
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        return _sign_in_page(SignInForm(formdata=None), "Sign in with the form on this page: "
+                             "casebook takes a username and password as a form post only.", 400)
     form = SignInForm()
-    error: str | None = None
-    if form.validate_on_submit():
-        username = (form.username.data or "").strip()
-        with reading_session() as db:
-            user = db.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            # Hash anyway, so the response time does not tell which usernames exist.
-            check_password_hash(_unknown_user_hash(), form.password.data or "")
-            error = "Enter a correct username and password"
-        elif not user.check_password(form.password.data or ""):
-            error = "Enter a correct username and password"
-        elif not user.active:
-            error = "This account has been disabled: ask an administrator"
-        else:
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            return redirect(safe_next(request.args.get("next")) or home_url())
+    if not form.validate_on_submit():
+        return _sign_in_page(form)
+    username = (form.username.data or "").strip()
+    key, address, now = username_key(username), request.remote_addr, utc_now()
+    with reading(engine()) as connection:
+        refusal = lockout.refused(connection, key, address, now)
+    if refusal is not None:
+        return _sign_in_page(form, *refusal)
+    user, error = _check_credentials(username, form.password.data or "")
+    if user is None:
+        with writing(engine()) as connection:
+            until = lockout.failed(connection, key, address, now)
+        if until is not None:
+            return _sign_in_page(form, lockout.lockout_message(until), 403)
+        return _sign_in_page(form, error)
+    with writing(engine()) as connection:
+        lockout.succeeded(connection, user.username, key, address)
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session[sessions.SESSION_KEY] = sessions.start(user.id, now)
+    return redirect(safe_next(request.args.get("next")) or home_url())
+
+
+def _check_credentials(username: str, password: str) -> tuple[User | None, str | None]:
+    """The user these credentials sign in, or None and why not."""
+    with reading_session() as db:
+        user = db.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        # Hash anyway, so the response time does not tell which usernames exist.
+        check_password_hash(_unknown_user_hash(), password)
+        return None, "Enter a correct username and password"
+    if not user.check_password(password):
+        return None, "Enter a correct username and password"
+    if not user.active:
+        return None, "This account has been disabled: ask an administrator"
+    return user, None
+
+
+def _sign_in_page(form: SignInForm, error: str | None = None, status: int = 200) -> Any:
     if error:
         form.password.errors = [error]
-    return render_template("auth/sign_in.html", form=form, sign_in_error=error)
+    return render_template("auth/sign_in.html", form=form, sign_in_error=error), status
 
 
 @bp.route("/signed-in")
@@ -242,7 +286,9 @@ def signed_in() -> Any:
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out() -> Response:
-    """Sign the user out (a POST, so no other site can sign people out with a link)."""
+    """Sign the user out everywhere (a POST, so no other site can sign people out with a link)."""
+    if current_user.is_authenticated:
+        sessions.sign_out_everywhere(current_user.id)
     logout_user()
     session.clear()
     flash("You have been signed out.", "success")

@@ -1,4 +1,5 @@
-"""The web app's own tables as typed ORM models: users, their schemes, API tokens, scheme history."""
+"""The web app's own tables as typed ORM models: users, their schemes, API tokens, sign-in
+sessions, scheme history."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Unused since sign-in locks are counted from the access log (casebook.lockout), which
+    # counts names that have no account too; kept because the columns exist.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     schemes: Mapped[list[UserScheme]] = relationship(
@@ -113,6 +116,22 @@ class ApiToken(Base):
     def new_secret() -> str:
         """A fresh random token, shown once and never stored."""
         return "cb_" + secrets.token_urlsafe(32)
+
+
+class SignInSession(Base):
+    """A signed-in browser: the session cookie carries the id, only its hash is stored here."""
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def hash_of(session_id: str) -> str:
+        """The stored form of a session id."""
+        return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 class SchemeChange(Base):

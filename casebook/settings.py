@@ -5,17 +5,28 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
+
+from casebook.private_files import private_folder, write_new_private
+from events.interchange import EARLIEST_DATE, TimeLimits
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
+    #: The schema owner's URL, for `init`, `rebuild` and `grant-runtime` (unset: DATABASE_URL).
+    "MIGRATION_DATABASE_URL": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    #: How long a session may go unused, and how long it may last however busy (seconds).
     "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
+    "SESSION_MAX_LIFETIME": 8 * 60 * 60,
+    #: How many proxies in front of casebook set X-Forwarded-For and -Proto (0: none, trust
+    #: no forwarded header).
+    "TRUSTED_PROXIES": 0,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SMALL_NUMBER_THRESHOLD": 5,
     #: Years a closed case's personal data is kept (casebook retention run); per scheme below.
@@ -23,18 +34,24 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_BY_SCHEME": {},
     #: The largest file `casebook import` reads.
     "MAX_IMPORT_BYTES": 512 * 1024 * 1024,
+    #: The first day an event may have happened on (forms, API and import alike).
+    "EARLIEST_DATE": EARLIEST_DATE,
 }
 
 _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CASEBOOK_DATABASE_URL": ("DATABASE_URL", str),
+    "CASEBOOK_MIGRATION_DATABASE_URL": ("MIGRATION_DATABASE_URL", str),
     "CASEBOOK_SECRET_KEY": ("SECRET_KEY", str),
     "CASEBOOK_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true")),
     "CASEBOOK_SESSION_HOURS": ("PERMANENT_SESSION_LIFETIME", lambda v: int(float(v) * 3600)),
+    "CASEBOOK_SESSION_MAX_HOURS": ("SESSION_MAX_LIFETIME", lambda v: int(float(v) * 3600)),
+    "CASEBOOK_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "CASEBOOK_MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", lambda v: int(float(v) * 1024 * 1024)),
     "CASEBOOK_SMALL_NUMBER_THRESHOLD": ("SMALL_NUMBER_THRESHOLD", int),
     "CASEBOOK_RETENTION_YEARS": ("RETENTION_YEARS", int),
     "CASEBOOK_RETENTION_BY_SCHEME": ("RETENTION_BY_SCHEME", lambda v: _scheme_years(v)),
     "CASEBOOK_MAX_IMPORT_MB": ("MAX_IMPORT_BYTES", lambda v: int(float(v) * 1024 * 1024)),
+    "CASEBOOK_EARLIEST_DATE": ("EARLIEST_DATE", date.fromisoformat),
 }
 
 
@@ -42,6 +59,11 @@ def _scheme_years(text: str) -> dict[str, int]:
     """"davss=7,asb-casework=3" as {"davss": 7, "asb-casework": 3}."""
     pairs = (item.split("=", 1) for item in text.split(",") if item.strip())
     return {scheme.strip(): int(years) for scheme, years in pairs}
+
+
+def time_limits() -> TimeLimits:
+    """When events may have happened, by the app's settings (EARLIEST_DATE until now)."""
+    return TimeLimits(earliest=current_app.config["EARLIEST_DATE"])
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -60,7 +82,6 @@ def _instance_secret(instance: Path) -> str:
     """A secret key generated on first run and kept in the instance folder, never in the repo."""
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        private_folder(instance)
+        write_new_private(path, secrets.token_hex(32))  # 0600 from its first byte
     return path.read_text().strip()

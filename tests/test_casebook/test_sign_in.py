@@ -192,3 +192,144 @@ def test_a_body_over_the_size_limit_is_refused_with_413(app, make_token) -> None
     api = client.post("/api/events", data="[" + "1," * 1000 + "1]",
                       content_type="application/json", headers=make_token("officer").headers)
     assert api.status_code == 413 and "too_large" in api.get_json()["error"]
+
+
+# --- the lock-out and the throttle live in the sign-in view itself --------------------------
+
+WRONG = "not-the-password"
+
+
+def _json_sign_in(client: FlaskClient, username: str, password: str):
+    """A sign-in sent as JSON, with the CSRF token in the header Flask-WTF also reads."""
+    token = _token(client)
+    return client.post("/sign-in", json={"username": username, "password": password},
+                       headers={"X-CSRFToken": token})
+
+
+def _failures(app, username: str) -> int:
+    import sqlalchemy as sa
+
+    from casebook.access_log import access_log
+    from casebook.lockout import SIGN_IN_FAILED
+    from casebook.usernames import username_key
+
+    with app.app_context():
+        from casebook.database import engine
+
+        with engine().connect() as connection:
+            return int(connection.execute(
+                sa.select(sa.func.count()).select_from(access_log).where(
+                    access_log.c.action == SIGN_IN_FAILED,
+                    access_log.c.target == username_key(username))
+            ).scalar_one())
+
+
+def test_a_sign_in_sent_as_json_is_refused_with_400_and_signs_nobody_in(
+        client: FlaskClient, make_user: MakeUser) -> None:
+    user = make_user("officer")
+    response = _json_sign_in(client, user.username, user.password)
+    assert response.status_code == 400
+    assert "Sign in with the form" in response.get_data(as_text=True)
+    assert client.get("/signed-in").status_code == 302
+    other = client.post("/sign-in", data=f"username={user.username}",
+                        headers={"X-CSRFToken": _token(client)}, content_type="text/plain")
+    assert other.status_code == 400
+
+
+def test_a_locked_account_cannot_sign_in_with_a_json_body(
+        client: FlaskClient, make_user: MakeUser) -> None:
+    user = make_user("officer")
+    for _ in range(5):
+        sign_in(client, user.username, WRONG)
+    assert sign_in(client, user.username, user.password).status_code == 403
+    assert _json_sign_in(client, user.username, user.password).status_code == 400
+    assert client.get("/signed-in").status_code == 302
+
+
+def test_forty_wrong_tries_all_count_whatever_the_body(
+        app, client: FlaskClient, make_user: MakeUser) -> None:
+    user = make_user("officer")
+    answers = [_json_sign_in(client, user.username, WRONG).status_code for _ in range(20)]
+    assert answers == [400] * 20
+    answers = [sign_in(client, user.username, WRONG).status_code for _ in range(20)]
+    assert answers == [200] * 4 + [403] * 16
+    # Only the tries the view judged count, and tries while locked do not extend the lock.
+    assert _failures(app, user.username) == 5
+    assert sign_in(client, user.username, user.password).status_code == 403
+
+
+def _outcome(response) -> tuple[int, str]:
+    """The status and the error the sign-in page shows, with the time and the name left out."""
+    import re
+
+    found = re.search(r'href="#password">([^<]+)<', response.get_data(as_text=True))
+    message = found.group(1) if found else ""
+    return response.status_code, re.sub(r"Try again after [^,]+, \d\d:\d\d", "Try again after TIME", message)
+
+
+def test_an_unknown_username_locks_exactly_like_a_known_one(
+        app, client: FlaskClient, make_user: MakeUser) -> None:
+    user = make_user("officer")
+    known = [_outcome(sign_in(client, user.username, WRONG)) for _ in range(7)]
+    unknown = [_outcome(sign_in(client, "nobody-at-all", WRONG)) for _ in range(7)]
+    assert known == unknown
+    assert [status for status, _ in known] == [200] * 4 + [403] * 3
+    assert "locked after 5 failed sign-in attempts" in known[-1][1]
+    assert _failures(app, "nobody-at-all") == 5
+
+
+def test_failures_count_for_the_name_whatever_its_case_or_look_alike_spelling(
+        client: FlaskClient, make_user: MakeUser) -> None:
+    user = make_user("officer", username="j.smith")
+    for name in ("J.Smith", "j_smith", " j.smith", "J-SMITH", "j.smith"):
+        sign_in(client, name, WRONG)
+    assert sign_in(client, user.username, user.password).status_code == 403
+
+
+def _insert_failures(app, username: str, minutes_ago: list[float]) -> None:
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from casebook.access_log import access_log
+    from casebook.database import engine
+    from casebook.lockout import SIGN_IN_FAILED
+    from casebook.models import utc_now
+    from casebook.usernames import username_key
+
+    now = utc_now()
+    with app.app_context(), engine().begin() as connection:
+        connection.execute(sa.insert(access_log), [
+            {"at": now - timedelta(minutes=m), "username": "(anonymous)",
+             "action": SIGN_IN_FAILED, "target": username_key(username), "address": "10.9.9.9"}
+            for m in minutes_ago])
+
+
+def test_a_lock_ends_when_its_window_has_passed(
+        app, client: FlaskClient, make_user: MakeUser) -> None:
+    ended, current = make_user("officer"), make_user("officer")
+    _insert_failures(app, ended.username, [20, 19, 18, 17, 16])
+    _insert_failures(app, current.username, [20, 19, 18, 17, 14])
+    assert sign_in(client, ended.username, ended.password).status_code == 302
+    client.post("/sign-out", data={"csrf_token": _token(client)})
+    # The lock set 14 minutes ago lasts its 15 minutes, though the first failures are older.
+    refused = sign_in(client, current.username, current.password)
+    assert refused.status_code == 403 and "locked" in refused.get_data(as_text=True)
+
+
+
+def test_a_new_password_from_an_administrator_ends_a_lock(
+        app, client: FlaskClient, make_user: MakeUser, signed_in: SignedIn) -> None:
+    import re
+
+    user = make_user("officer")
+    for _ in range(5):
+        sign_in(client, user.username, WRONG)
+    admin = app.test_client()
+    signed_in(admin, "admin")
+    page = f"/admin/users/{user.id}"
+    token = csrf_token_from(admin.get(page).get_data(as_text=True))
+    shown = admin.post(f"{page}/password", data={"csrf_token": token}).get_data(as_text=True)
+    password = re.search(r"<code>([^<]+)</code>", shown)
+    assert password
+    assert sign_in(client, user.username, password.group(1)).status_code == 302
