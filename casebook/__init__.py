@@ -10,7 +10,7 @@ from flask import Flask
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings, database engine, command line and web pages."""
     app = Flask(__name__, instance_relative_config=True)
-    from casebook import erase_cli, retention, settings  # noqa: F401  (commands join the group)
+    from casebook import erase_cli, keys_cli, retention, settings  # noqa: F401  (commands join the group)
     from casebook.cli import casebook_group
     from casebook.database import init_engine
     from casebook.security import init_security

@@ -1,14 +1,17 @@
-"""Sealing the personal fields of events about to be appended, with their subjects' keys.
+"""Sealing the personal fields of events about to be appended, each with the key it belongs to.
 
-A `Sealer` finds each event's key (its subject's, its case's first linked subject's, or a key of
-the case's own), makes the keys and case links that do not exist yet, and seals the event's
-personal fields with it (`events.subjects` holds the keys' tables and the sealed format).
+A `Sealer` finds each event's key — its subject's where the event names one; else its case's
+own; for a void, its target's key, else its target's case's; else a key of the event's own —,
+makes the keys and case links that do not exist yet, and seals the event's personal fields with
+it (`events.subjects` holds the keys' tables and the sealed format). So every personal field is
+sealed, and destroying a subject's key and the keys of the cases they alone are in leaves none of
+their text readable.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,11 +23,16 @@ from events.driver import DriverSQL, Pending
 from events.model import NewEvent, canonical_json
 from events.quarters import utc_now
 from events.subjects import (
+    CASE,
+    EVENT,
     SECRET_SQL,
+    SUBJECT,
     keep_secret,
     kept_secret,
     personal_fields,
+    plain_key,
     seal_field,
+    stored_key,
     subject_lookup,
 )
 from events.types import VOIDED
@@ -36,9 +44,25 @@ class _Key:
     key: bytes
 
 
+@dataclass(frozen=True)
+class _Sealed:
+    """What a void of an event needs to know: the key it was sealed with (if any, and live) and
+    its case."""
+
+    key: _Key | None
+    case_ref: str | None
+
+
 #: How many events and case links a sealer remembers between batches: an import of a million
 #: lines must not hold a million entries (its memory has to stay flat as the file grows).
 CACHE_LIMIT = 20_000
+
+_KEYS_SQL = 'SELECT lookup, key_id, "key" FROM subject_keys WHERE {} AND "key" IS NOT NULL'
+_LINKS_SQL = "SELECT case_ref, key_id FROM case_subjects WHERE {}"
+_TARGETS_SQL = (
+    'SELECT e.event_id, e.key_id, k."key", e.case_ref FROM events e'
+    " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id WHERE {}"
+)
 
 
 class Sealer:
@@ -52,11 +76,12 @@ class Sealer:
         #: Reads `_prefetch` sent with the caller's lookups (`expect`), for `seal` to load.
         self._prefetched: Callable[[], None] | None = None
         self._subjects: dict[str, _Key] = {}
-        self._case_keys: dict[str, _Key] = {}
-        #: case ref -> the key its free text is sealed with (first linked live subject).
-        self._case_links: dict[str, _Key | None] = {}
+        #: case ref -> the case's own live key, or None where it has none (looked up already).
+        self._case_keys: dict[str, _Key | None] = {}
+        #: (case ref, subject key id) links stored, for the cases in `_linked`.
         self._links: set[tuple[str, str]] = set()
-        self._by_event: dict[str, _Key | None] = {}
+        self._linked: set[str] = set()
+        self._events: dict[str, _Sealed] = {}
         #: (kind, ref) -> lookup, for the refs of the batch last loaded (see `_load`).
         self._new_lookups: dict[tuple[str, str], str] = {}
 
@@ -87,6 +112,7 @@ class Sealer:
             with self.driver.pipeline():
                 load = self._prefetch(batch)
         load()
+        self._fetch_case_keys(self._stored_targets_cases(batch))
         sealed: list[tuple[str | None, str]] = []
         new_keys: list[dict[str, Any]] = []
         new_links: list[dict[str, Any]] = []
@@ -94,7 +120,7 @@ class Sealer:
         for event in batch:
             fields = personal_fields(event.type) & event.data.keys()
             key = self._key_for(event, new_keys, new_links, now) if fields else None
-            self._by_event[event.event_id] = key
+            self._events[event.event_id] = _Sealed(key, event.case_ref)
             if key is None:
                 sealed.append((None, event.data_json))
                 continue
@@ -119,46 +145,54 @@ class Sealer:
     def _make_room(self) -> None:
         """Drop what earlier batches loaded once it is too much to keep; `_prefetch` reads back
         what a batch needs from this transaction."""
-        if len(self._by_event) + len(self._links) <= CACHE_LIMIT:
+        if len(self._events) + len(self._links) <= CACHE_LIMIT:
             return
         self._subjects.clear()
         self._case_keys.clear()
-        self._case_links.clear()
         self._links.clear()
-        self._by_event.clear()
+        self._linked.clear()
+        self._events.clear()
 
     def _key_for(
         self, event: NewEvent, new_keys: list[dict[str, Any]], new_links: list[dict[str, Any]],
         now: datetime,
-    ) -> _Key | None:
+    ) -> _Key:
         subject = event.data.get("subject")
         if isinstance(subject, str):
-            key = self._subjects.get(subject)
-            if key is None:
-                key = self._subjects[subject] = _new_key(
-                    new_keys, "subject", self._lookup(subject), now
-                )
-            if event.case_ref is not None and (event.case_ref, key.key_id) not in self._links:
-                self._links.add((event.case_ref, key.key_id))
-                new_links.append({"case_ref": event.case_ref, "key_id": key.key_id, "linked_at": now})
-                if self._case_links.get(event.case_ref) is None:
-                    self._case_links[event.case_ref] = key
-            return key
+            return self._subject_key(subject, event.case_ref, new_keys, new_links, now)
+        case_ref = event.case_ref
         if event.type == VOIDED:
-            return self._by_event.get(event.data["target"])
-        if event.case_ref is None:
-            return None
-        linked = self._case_links.get(event.case_ref)
-        if linked is not None:
-            return linked
-        key = self._case_keys.get(event.case_ref)
+            target = self._events.get(event.data["target"])
+            if target is not None and target.key is not None:
+                return target.key
+            case_ref = target.case_ref if target is not None else None
+        if case_ref is None:
+            return _new_key(new_keys, EVENT, None, now)
+        if case_ref not in self._case_keys:
+            self._fetch_case_keys([case_ref])
+        key = self._case_keys[case_ref]
         if key is None:
-            key = self._case_keys[event.case_ref] = _new_key(
-                new_keys, "case", self._lookup(event.case_ref, kind="case"), now
+            key = self._case_keys[case_ref] = _new_key(
+                new_keys, CASE, self._lookup(case_ref, kind=CASE), now
             )
+            # Linked like a subject, so whatever erases the case's keys (retention) finds it
+            # even when it seals only voids, which belong to no case themselves.
+            new_links.append({"case_ref": case_ref, "key_id": key.key_id, "linked_at": now})
         return key
 
-    def _lookup(self, ref: str, *, kind: str = "subject") -> str:
+    def _subject_key(
+        self, subject: str, case_ref: str | None, new_keys: list[dict[str, Any]],
+        new_links: list[dict[str, Any]], now: datetime,
+    ) -> _Key:
+        key = self._subjects.get(subject)
+        if key is None:
+            key = self._subjects[subject] = _new_key(new_keys, SUBJECT, self._lookup(subject), now)
+        if case_ref is not None and (case_ref, key.key_id) not in self._links:
+            self._links.add((case_ref, key.key_id))
+            new_links.append({"case_ref": case_ref, "key_id": key.key_id, "linked_at": now})
+        return key
+
+    def _lookup(self, ref: str, *, kind: str = SUBJECT) -> str:
         known = self._new_lookups.get((kind, ref))
         if known is not None:
             return known
@@ -167,75 +201,88 @@ class Sealer:
             self._secret = keep_secret(self.connection, sent.rows()[0][0])
         return subject_lookup(self._secret, ref, kind=kind)
 
+    def _stored_targets_cases(self, batch: Sequence[NewEvent]) -> set[str]:
+        """The cases whose own keys this batch's voids need and `_prefetch` could not know of:
+        those of stored targets sealed with no live key."""
+        return {
+            target.case_ref for target in (
+                self._events.get(e.data["target"]) for e in batch if e.type == VOIDED
+            )
+            if target is not None and target.key is None and target.case_ref is not None
+            and target.case_ref not in self._case_keys
+        }
+
+    def _fetch_case_keys(self, case_refs: Iterable[str]) -> None:
+        """Read the own keys of these cases now (a void of a stored event needs them rarely)."""
+        lookups = {self._lookup(c, kind=CASE): c for c in case_refs}
+        if not lookups:
+            return
+        self._load_keys({}, lookups, self.driver.send_for_keys(_KEYS_SQL, "lookup", lookups))
+
     def _prefetch(self, batch: Sequence[NewEvent]) -> Callable[[], None]:
         """Send for the keys, case links and void targets' keys this batch needs; the function
         that loads them once read (sent in the caller's pipeline: one round trip on PostgreSQL)."""
-        subjects = {
-            e.data["subject"] for e in batch
-            if isinstance(e.data.get("subject"), str) and e.data["subject"] not in self._subjects
-        }
-        by_lookup = {self._lookup(s): s for s in subjects}
+        named = [e for e in batch if isinstance(e.data.get("subject"), str)]
+        by_lookup = {self._lookup(s): s for s in {e.data["subject"] for e in named}
+                     if s not in self._subjects}
+        in_batch = {e.event_id: e for e in batch}
+        voids = [e.data["target"] for e in batch if e.type == VOIDED]
         cases = {
             e.case_ref for e in batch
-            if e.case_ref is not None and personal_fields(e.type) & e.data.keys()
-            and e.case_ref not in self._case_links
-        }
-        case_lookups = {self._lookup(c, kind="case"): c for c in cases - set(self._case_keys)}
-        targets = [
-            e.data["target"] for e in batch
-            if e.type == VOIDED and personal_fields(e.type) & e.data.keys()
-            and e.data["target"] not in self._by_event
-        ]
+            if e.case_ref is not None and not isinstance(e.data.get("subject"), str)
+            and personal_fields(e.type) & e.data.keys()
+        } | {in_batch[t].case_ref for t in voids if t in in_batch and in_batch[t].case_ref}
+        case_lookups = {self._lookup(c, kind=CASE): c for c in cases - set(self._case_keys)
+                        if c is not None}
+        linked = {e.case_ref for e in named if e.case_ref is not None} - self._linked
+        targets = [t for t in voids if t not in in_batch and t not in self._events]
         driver = self.driver
-        keys = driver.send_for_keys(
-            'SELECT lookup, key_id, "key" FROM subject_keys WHERE {} AND "key" IS NOT NULL',
-            "lookup", [*by_lookup, *case_lookups],
-        )
-        links = driver.send_for_keys(
-            'SELECT l.case_ref, l.key_id, k."key" FROM case_subjects l'
-            " JOIN subject_keys k ON k.key_id = l.key_id WHERE {} ORDER BY l.linked_at, l.key_id",
-            "l.case_ref", cases,
-        )
-        target_keys = driver.send_for_keys(
-            'SELECT e.event_id, e.key_id, k."key" FROM events e'
-            " LEFT OUTER JOIN subject_keys k ON k.key_id = e.key_id WHERE {}",
-            "e.event_id", targets,
-        )
-        return lambda: self._load(by_lookup, case_lookups, cases, keys, links, target_keys)
+        keys = driver.send_for_keys(_KEYS_SQL, "lookup", [*by_lookup, *case_lookups])
+        links = driver.send_for_keys(_LINKS_SQL, "case_ref", linked)
+        target_keys = driver.send_for_keys(_TARGETS_SQL, "e.event_id", targets)
+        return lambda: self._load(by_lookup, case_lookups, linked, keys, links, target_keys)
 
     def _load(
-        self, by_lookup: dict[str, str], case_lookups: dict[str, str], cases: set[str],
+        self, by_lookup: dict[str, str], case_lookups: dict[str, str], linked: set[str],
         keys: list[Pending], links: list[Pending], target_keys: list[Pending],
     ) -> None:
         # The refs with no key yet get one in `_key_for`, under the lookup worked out here.
         self._new_lookups = {
-            **{("subject", ref): lookup for lookup, ref in by_lookup.items()},
-            **{("case", ref): lookup for lookup, ref in case_lookups.items()},
+            **{(SUBJECT, ref): lookup for lookup, ref in by_lookup.items()},
+            **{(CASE, ref): lookup for lookup, ref in case_lookups.items()},
         }
+        self._load_keys(by_lookup, case_lookups, keys)
+        self._links.update((case_ref, key_id) for sent in links for case_ref, key_id in sent.rows())
+        self._linked |= linked
+        for event_id, key_id, key_bytes, case_ref in (
+            row for sent in target_keys for row in sent.rows()
+        ):
+            live = key_id is not None and key_bytes is not None
+            key = _Key(key_id, plain_key(key_id, bytes(key_bytes))) if live else None
+            self._events[event_id] = _Sealed(key, case_ref)
+
+    def _load_keys(
+        self, by_lookup: dict[str, str], case_lookups: dict[str, str], keys: list[Pending]
+    ) -> None:
         for lookup, key_id, key_bytes in (row for sent in keys for row in sent.rows()):
-            key = _Key(key_id, bytes(key_bytes))
+            key = _Key(key_id, plain_key(key_id, bytes(key_bytes)))
             if lookup in by_lookup:
                 self._subjects[by_lookup[lookup]] = key
             else:
                 self._case_keys[case_lookups[lookup]] = key
-        for case_ref, key_id, key_bytes in (row for sent in links for row in sent.rows()):
-            self._links.add((case_ref, key_id))
-            if key_bytes is not None and self._case_links.get(case_ref) is None:
-                self._case_links[case_ref] = _Key(key_id, bytes(key_bytes))
-        for case_ref in cases:
-            self._case_links.setdefault(case_ref, None)
-        for event_id, key_id, key_bytes in (row for sent in target_keys for row in sent.rows()):
-            live_key = key_id is not None and key_bytes is not None
-            self._by_event[event_id] = _Key(key_id, bytes(key_bytes)) if live_key else None
+        for case_ref in case_lookups.values():
+            self._case_keys.setdefault(case_ref, None)
 
 
 def _any_personal(batch: Sequence[NewEvent]) -> bool:
     return any(personal_fields(e.type) & e.data.keys() for e in batch)
 
 
-def _new_key(rows: list[dict[str, Any]], kind: str, lookup: str, now: datetime) -> _Key:
+def _new_key(rows: list[dict[str, Any]], kind: str, lookup: str | None, now: datetime) -> _Key:
+    """A new key; an event's own key has no lookup, as nothing will look for it by reference."""
     key = _Key(str(uuid.uuid4()), AESGCM.generate_key(bit_length=256))
     rows.append({
-        "key_id": key.key_id, "kind": kind, "lookup": lookup, "key": key.key, "created_at": now,
+        "key_id": key.key_id, "kind": kind, "lookup": lookup,
+        "key": stored_key(key.key_id, key.key), "created_at": now,
     })
     return key

@@ -1,10 +1,12 @@
-"""Per-subject keys: personal fields are sealed with their subject's key and erased by destroying it.
+"""Keys per subject and per case: personal fields are sealed with a key and erased by destroying it.
 
-A subject's key seals the personal fields (schema metadata `personal`) of every event about them:
-their referrals, and the free text of the cases they are linked to. A case with no subject gets a
-key of its own. The events table then holds only ciphertext and a random key id, so destroying
-the key erases the person everywhere the log is read, while figures, which identify a subject by
-the key id alone, stay exactly as they were.
+A subject's key seals the personal fields (schema metadata `personal`) of the events that name
+them (their referrals) and the voids of those events; a case's own key seals the free text of the
+case (outcomes, voids of its other events); an event about no subject and no case gets a key of
+its own. The events table then holds only ciphertext and a random key id, so destroying a key
+erases its text everywhere the log is read, while figures, which identify a subject by the key
+id alone, stay exactly as they were. Keys are wrapped with a key file where one is set
+(`events.keyfile`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
 from events.driver import DriverSQL
+from events.keyfile import is_wrapped, key_encryption_key, unwrap, wrap
 from events.quarters import utc_now
 from events.tables import UTCDateTime, events, metadata
 from events.types import EVENT_TYPES
@@ -36,8 +39,12 @@ ERASED_SUBJECT_PREFIX = "erased:"
 #: What a sealed field reads as when the row was read without its key (see `readable_events`).
 UNREAD = "[encrypted]"
 _SEALED = "sealed"
+#: The kinds of key: a subject's, a case's own, and an event's own (about no subject or case).
+SUBJECT, CASE, EVENT = "subject", "case", "event"
 #: The statement that reads the secret (see `subject_secret`), for a caller's pipeline.
 SECRET_SQL = "SELECT secret FROM subject_key_secret WHERE id = 1"
+#: What the lookup secret's wrapping is bound to (see `events.keyfile`).
+_SECRET_PURPOSE = "lookup secret"
 #: Where a database connection keeps the secret once read (SQLAlchemy's per-connection `info`).
 _SECRET_INFO = "casebook.subject_key_secret"
 
@@ -53,7 +60,7 @@ subject_keys = sa.Table(
     sqlite_with_rowid=False,
 )
 
-#: Which subjects a case is about: its free text is sealed with the first one's key.
+#: Which keys a case's data is sealed with: its subjects' (kind "subject"), and its own.
 case_subjects = sa.Table(
     "case_subjects",
     metadata,
@@ -100,26 +107,47 @@ def open_data(data: dict[str, Any], event_id: str, key_id: str | None, row: Any)
     key = mapping["subject_key"] if joined else None
     opened = dict(data)
     for name, value in data.items():
-        if not (isinstance(value, dict) and set(value) == {_SEALED}):
-            continue
-        if not joined:
-            opened[name] = UNREAD
-        elif key is None:
-            opened[name] = f"{ERASED_SUBJECT_PREFIX}{key_id}" if name == "subject" else ERASED
-        else:
-            opened[name] = _unseal(bytes(key), event_id, name, value[_SEALED])
+        if _is_sealed(value):
+            opened[name] = _opened(value, event_id, name, key_id, key) if joined else UNREAD
     return opened
 
 
-def open_text(text: str, *, event_id: str, name: str, key_id: str | None, row: Any) -> str:
-    """A personal field kept in a plain column (a void's reason), opened like `open_data`."""
+def open_text(text: str, *, event_id: str, name: str, key_id: str | None, key: Any) -> str:
+    """A personal field kept in a plain column (a void's reason), opened with the key that
+    sealed it (`key`, None once destroyed); text stored in clear reads as it is."""
     try:
         value = json.loads(text)
     except ValueError:
         return text
-    if not isinstance(value, dict):
+    if not _is_sealed(value):
         return text
-    return str(open_data({name: value}, event_id, key_id, row)[name])
+    return UNREAD if key_id is None else str(_opened(value, event_id, name, key_id, key))
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {_SEALED}
+
+
+def _opened(value: dict[str, str], event_id: str, name: str, key_id: str, key: Any) -> Any:
+    if key is None:
+        return f"{ERASED_SUBJECT_PREFIX}{key_id}" if name == "subject" else ERASED
+    return _unseal(plain_key(key_id, bytes(key)), event_id, name, value[_SEALED])
+
+
+def plain_key(key_id: str, stored: bytes) -> bytes:
+    """A key as stored, unwrapped where it was wrapped with the key file."""
+    return unwrap(stored, _purpose(key_id))
+
+
+def stored_key(key_id: str, key: bytes) -> bytes:
+    """A new key as the database holds it: wrapped where a key file is set."""
+    kek = key_encryption_key()
+    return key if kek is None else wrap(kek, key, _purpose(key_id))
+
+
+def _purpose(key_id: str) -> str:
+    # Bound into the wrapping, so a wrapped key cannot be moved to another key's row.
+    return f"subject key {key_id}"
 
 
 def stored_text(value: Any) -> str:
@@ -134,15 +162,22 @@ def subject_lookup(secret: bytes, subject_ref: str, *, kind: str = "subject") ->
 
 def find_subject(connection: Connection, subject_ref: str) -> str:
     """The key id of a subject with data held; `SubjectUnknown` where there is none."""
-    lookup = subject_lookup(subject_secret(connection), subject_ref)
+    key_id = live_key(connection, subject_ref, kind=SUBJECT)
+    if key_id is None:
+        # The reference is not repeated: after an erasure no output may show it.
+        raise SubjectUnknown("No data is held about this subject reference.")
+    return key_id
+
+
+def live_key(connection: Connection, ref: str, *, kind: str) -> str | None:
+    """The id of the live key of a subject or (`kind` "case") of a case, if there is one."""
+    lookup = subject_lookup(subject_secret(connection), ref, kind=kind)
     key_id = connection.execute(
         sa.select(subject_keys.c.key_id).where(
             subject_keys.c.lookup == lookup, subject_keys.c.key.is_not(None)
         )
     ).scalar()
-    if key_id is None:
-        raise SubjectUnknown(f"No data is held about the subject {subject_ref!r}.")
-    return str(key_id)
+    return None if key_id is None else str(key_id)
 
 
 def destroy_key(connection: Connection, key_id: str, *, at: datetime | None = None) -> None:
@@ -155,7 +190,7 @@ def destroy_key(connection: Connection, key_id: str, *, at: datetime | None = No
 
 
 def linked_cases(connection: Connection, key_id: str) -> list[str]:
-    """The cases a subject is linked to."""
+    """The cases a subject (or a case's own key) is linked to."""
     return list(
         connection.execute(
             sa.select(case_subjects.c.case_ref)
@@ -163,6 +198,46 @@ def linked_cases(connection: Connection, key_id: str) -> list[str]:
             .order_by(case_subjects.c.case_ref)
         ).scalars()
     )
+
+
+def other_subjects(connection: Connection, key_id: str, cases: list[str]) -> dict[str, int]:
+    """For each of `cases`, how many subjects other than `key_id` it is about, not erased."""
+    counted = dict.fromkeys(cases, 0)
+    if not cases:
+        return counted
+    for case_ref, count in connection.execute(
+        sa.select(case_subjects.c.case_ref, sa.func.count())
+        .join(subject_keys, subject_keys.c.key_id == case_subjects.c.key_id)
+        .where(case_subjects.c.case_ref.in_(cases), case_subjects.c.key_id != key_id,
+               subject_keys.c.kind == SUBJECT, subject_keys.c.key.is_not(None))
+        .group_by(case_subjects.c.case_ref)
+    ):
+        counted[case_ref] = int(count)
+    return counted
+
+
+def wrap_stored_keys(connection: Connection) -> int:
+    """Wrap every key and the lookup secret still stored plain, with the key file's key; how
+    many were wrapped (0 where no key file is set)."""
+    kek = key_encryption_key()
+    if kek is None:
+        return 0
+    wrapped = 0
+    for key_id, key in connection.execute(
+        sa.select(subject_keys.c.key_id, subject_keys.c.key).where(subject_keys.c.key.is_not(None))
+    ).all():
+        if not is_wrapped(bytes(key)):
+            connection.execute(
+                sa.update(subject_keys).where(subject_keys.c.key_id == key_id)
+                .values(key=wrap(kek, bytes(key), _purpose(key_id)))
+            )
+            wrapped += 1
+    secret = bytes(connection.execute(sa.text(SECRET_SQL)).scalar_one())
+    if not is_wrapped(secret):
+        connection.execute(sa.update(subject_key_secret).where(subject_key_secret.c.id == 1)
+                           .values(secret=wrap(kek, secret, _SECRET_PURPOSE)))
+        wrapped += 1
+    return wrapped
 
 
 def _unseal(key: bytes, event_id: str, name: str, sealed: str) -> Any:
@@ -190,8 +265,8 @@ def kept_secret(connection: Connection) -> bytes | None:
 
 
 def keep_secret(connection: Connection, value: Any) -> bytes:
-    """Keep the secret as read (by `SECRET_SQL`) with this database connection."""
-    secret = connection.connection.info[_SECRET_INFO] = bytes(value)
+    """Keep the secret as read (by `SECRET_SQL`) with this database connection, unwrapped."""
+    secret = connection.connection.info[_SECRET_INFO] = unwrap(bytes(value), _SECRET_PURPOSE)
     return secret
 
 

@@ -55,7 +55,7 @@ def test_personal_fields_reach_the_database_only_as_ciphertext(engine: Engine) -
         assert any(secret in line for line in readable)
 
 
-def test_one_key_per_subject_and_cases_without_a_subject_get_their_own(engine: Engine) -> None:
+def test_one_key_per_subject_and_one_per_case_for_the_case_s_own_free_text(engine: Engine) -> None:
     _history(engine)
     log(engine, event("case.closed", "asb-casework", "2024-06-30", "ASB-9", outcome="resolved"))
     with engine.connect() as connection:
@@ -63,9 +63,13 @@ def test_one_key_per_subject_and_cases_without_a_subject_get_their_own(engine: E
             "SELECT kind, COUNT(*) FROM subject_keys GROUP BY kind ORDER BY kind").all()
         alice_keys = connection.exec_driver_sql(
             "SELECT COUNT(DISTINCT key_id) FROM events WHERE case_ref IN "
-            "('DA-1', 'DA-3', 'DA-5', 'DA-7')").scalar_one()
-    assert [tuple(k) for k in kinds] == [("case", 1), ("subject", 3)]
-    assert alice_keys == 1
+            "('DA-1', 'DA-3', 'DA-5', 'DA-7') AND type = 'referral.received'").scalar_one()
+        closures = connection.exec_driver_sql(
+            "SELECT COUNT(DISTINCT e.key_id) FROM events e JOIN subject_keys k"
+            " ON k.key_id = e.key_id WHERE e.type = 'case.closed' AND k.kind = 'case'").scalar_one()
+    # Closures of DA-1, DA-2 and ASB-9, each with its case's key.
+    assert [tuple(k) for k in kinds] == [("case", 3), ("subject", 3)]
+    assert alice_keys == 1 and closures == 3
 
 
 def test_erasing_a_subject_changes_no_figure_even_after_a_rebuild(
@@ -200,6 +204,6 @@ def test_a_sealer_that_forgets_between_chunks_seals_exactly_as_one_that_remember
         assert all_figures(engine) == all_figures(remembering)
         with reading(engine) as connection:
             keys = connection.execute(sa.select(subjects.subject_keys.c.kind)).scalars().all()
-        assert sorted(keys) == ["case", "subject", "subject"]
+        assert sorted(keys) == ["case"] * 3 + ["subject"] * 2
     finally:
         remembering.dispose()
