@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
+from casebook.private_files import private_folder
 from events.db import make_engine, writing
 from events.tables import schemes
 from projections.catalogue import install_figures
@@ -29,7 +31,7 @@ def init_engine(app: Flask) -> None:
     )
     app.config["DATABASE_URL"] = url
     if url.startswith("sqlite:///"):
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        private_folder(Path(app.instance_path))
     app.extensions["casebook.engine"] = make_engine(url)
 
 
@@ -37,6 +39,20 @@ def engine() -> Engine:
     """The current app's engine."""
     engine_: Engine = current_app.extensions["casebook.engine"]
     return engine_
+
+
+def migration_engine() -> Engine:
+    """The engine of the schema's owner (MIGRATION_DATABASE_URL), for migrations and rebuilds;
+    the app's own engine where no other URL is set."""
+    url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if not url or url == current_app.config["DATABASE_URL"]:
+        return engine()
+    owner: Engine | None = current_app.extensions.get("casebook.migration_engine")
+    if owner is None:
+        # No pool: it serves a command or two, and leaves no connection open behind it.
+        owner = make_engine(url, poolclass=NullPool)
+        current_app.extensions["casebook.migration_engine"] = owner
+    return owner
 
 
 def migrate(engine_: Engine, revision: str = "head") -> None:

@@ -1,4 +1,4 @@
-"""Synthetic but plausible events from 1 April 2024 to today, for a first look at casebook."""
+"""Synthetic but plausible events from 1 April 2024 to yesterday, for a first look at casebook."""
 
 # The days are simulated in order from one seeded random generator, and every event id is derived
 # from the seed and the event's place in that order, so the same seed always gives the same events:
@@ -336,6 +336,10 @@ def _poisson(rng: random.Random, rate: float) -> int:
 
 
 def demo_events(seed: int, today: date | None = None) -> Iterator[dict[str, Any]]:
-    """The demo events in the interchange format, from 1 April 2024 to `today` (London date)."""
-    end = today or datetime.now(LONDON).date()
+    """The demo events in the interchange format, from 1 April 2024 to `today` (London date).
+
+    Left out, it ends yesterday: an event later today would be in the future, which casebook
+    refuses, and a day's events must not depend on the time the demo is written.
+    """
+    end = today or datetime.now(LONDON).date() - timedelta(days=1)
     yield from _Demo(seed, end).run()

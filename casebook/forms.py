@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from events.schemas import SHORT_TEXT
 from events.types import CasePolicy, EventType
 
 #: Up to this many choices are shown as radios; more become a select.
@@ -26,11 +27,13 @@ class FormField:
     """One data field of an event form: its input, label and choices."""
 
     name: str
-    kind: str  # radios, select, boolean, number, text or lines
+    kind: str  # radios, select, boolean, number, text, long-text or lines
     label: str
     hint: str
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
+    #: The most characters the schema accepts, shown on the form; None if it sets no limit.
+    max_length: int | None = None
 
     @property
     def input_id(self) -> str:
@@ -73,7 +76,7 @@ def form_for(event_type: EventType) -> EventForm:
 def _form_field(name: str, schema_field: fields.Field) -> FormField:
     metadata = schema_field.metadata
     label = str(metadata.get("label") or name.replace("_", " ").capitalize())
-    hint = str(metadata.get("hint") or "")
+    hint = " ".join(str(part) for part in (metadata.get("caution"), metadata.get("hint")) if part)
     required = bool(schema_field.required)
     if isinstance(schema_field, fields.Boolean):
         choices = metadata.get("choices") or {"true": "Yes", "false": "No"}
@@ -86,7 +89,15 @@ def _form_field(name: str, schema_field: fields.Field) -> FormField:
     if choices:
         kind = "radios" if len(choices) <= RADIO_LIMIT else "select"
         return FormField(name, kind, label, hint, required, choices)
-    return FormField(name, "text", label, hint, required)
+    limit = _max_length(schema_field)
+    kind = "long-text" if limit is not None and limit > SHORT_TEXT else "text"
+    return FormField(name, kind, label, hint, required, max_length=limit)
+
+
+def _max_length(schema_field: fields.Field) -> int | None:
+    limits = [v.max for v in schema_field.validators
+              if isinstance(v, validate.Length) and v.max is not None]
+    return min(limits) if limits else None
 
 
 def _choices(schema_field: fields.Field, metadata: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -181,6 +192,8 @@ def friendly(form: EventForm, error_key: str, message: str) -> str:
     """A schema message said the GOV.UK way, naming the field as the form labels it."""
     labels = {f.input_id: f for f in form.fields}
     form_field = labels.get(field_id(error_key))
+    if error_key == "occurred_at" and message.startswith(("Must be", "Cannot be")):
+        return f"The date the event happened {message[0].lower()}{message[1:].rstrip('.')}"
     if form_field is None:
         if error_key == "case" and "needs a case reference" in message:
             return "Enter the case reference: this event must belong to a case"

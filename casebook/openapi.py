@@ -108,7 +108,9 @@ def _event_input(type_name: str) -> dict[str, Any]:
             "case": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$"},
             "occurred_at": {"type": "string",
                             "description": "A date (2024-05-03) or a date and time; local "
-                                           "(Europe/London) time without an offset."},
+                                           "(Europe/London) time without an offset. Not "
+                                           "before 1 January 2000 (CASEBOOK_EARLIEST_DATE) "
+                                           "and not later than now."},
             "recorded_by": {"type": "string",
                             "description": "Always the token's user; may be left out."},
             "data": {"$ref": f"#/components/schemas/Data_{type_name}"},

@@ -4,6 +4,11 @@ A case counts as closed when its latest standing event (by occurrence) is `case.
 later event reopens it. A subject is erased only once every case they are linked to is past its
 scheme's period, so an open case never loses its data. Erasure destroys keys (see
 `casebook.erasure`), so every figure stays as it was.
+
+The period runs from the later of when the closure happened and when it was recorded: a closure
+dated years back is still recorded today, and must not make a case look long closed. Nothing is
+erased in the week after a case last changed (an event or a void recorded in it), so a closure
+or a void made in error can be put right before the data goes.
 """
 
 from __future__ import annotations
@@ -13,22 +18,26 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Connection, Engine
 
+from casebook.access_log import record
 from casebook.cli import casebook_group
 from casebook.database import engine
-from casebook.erasure import erase_key
+from casebook.erasure import erase_key, scrub
 from events.db import reading, writing
 from events.quarters import local_date, parse_occurred_at, utc_now
 from events.subjects import case_subjects, subject_keys
 from events.tables import event_voids, events
 
 CLOSED = "case.closed"
+#: How long a case's data is kept at least after anything in the case was recorded.
+SETTLING = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class RetentionPolicy:
 class ClosedCase:
     case_ref: str
     scheme: str
+    #: The London date of the later of the closure's occurrence and its recording.
     closed_on: date
     erase_after: date
 
@@ -87,22 +97,31 @@ class RetentionReport:
 def closed_cases(connection: Connection, policy: RetentionPolicy) -> list[ClosedCase]:
     """Every case whose latest standing event is its closure."""
     with_closure = sa.select(events.c.case_ref).where(events.c.type == CLOSED)
+    void_event = events.alias("void_event")
     query = (
-        sa.select(events.c.case_ref, events.c.scheme, events.c.type, events.c.occurred_at)
-        .select_from(events.outerjoin(event_voids, event_voids.c.target_id == events.c.event_id))
-        .where(events.c.case_ref.in_(with_closure), event_voids.c.target_id.is_(None))
+        sa.select(events.c.case_ref, events.c.scheme, events.c.type, events.c.occurred_at,
+                  events.c.recorded_at, void_event.c.recorded_at.label("voided_at"))
+        .select_from(
+            events.outerjoin(event_voids, event_voids.c.target_id == events.c.event_id)
+            .outerjoin(void_event, void_event.c.event_id == event_voids.c.void_id))
+        .where(events.c.case_ref.in_(with_closure))
         .order_by(events.c.position)
     )
-    latest: dict[str, tuple[datetime, str, str]] = {}
+    latest: dict[str, Any] = {}
+    changed: dict[str, datetime] = {}
     for row in connection.execute(query):
+        recorded = max(row.recorded_at, row.voided_at or row.recorded_at)
+        changed[row.case_ref] = max(changed.get(row.case_ref, recorded), recorded)
         seen = latest.get(row.case_ref)
-        if seen is None or row.occurred_at >= seen[0]:
-            latest[row.case_ref] = (row.occurred_at, row.type, row.scheme)
+        if row.voided_at is None and (seen is None or row.occurred_at >= seen.occurred_at):
+            latest[row.case_ref] = row
     found = []
-    for case_ref, (occurred_at, type_, scheme) in sorted(latest.items()):
-        if type_ == CLOSED:
-            closed_on = local_date(occurred_at)
-            found.append(ClosedCase(case_ref, scheme, closed_on, policy.erase_after(scheme, closed_on)))
+    for case_ref, closure in sorted(latest.items()):
+        if closure.type == CLOSED:
+            closed_on = local_date(max(closure.occurred_at, closure.recorded_at))
+            erase_after = max(policy.erase_after(closure.scheme, closed_on),
+                              local_date(changed[case_ref] + SETTLING))
+            found.append(ClosedCase(case_ref, closure.scheme, closed_on, erase_after))
     return found
 
 
@@ -152,6 +171,9 @@ def run_retention(
         for key_id in report.erased:
             with writing(engine_) as connection:
                 erase_key(connection, key_id, erased_by=erased_by)
+                record(connection, erased_by, "erase", f"subject key {key_id}")
+        if report.erased:
+            scrub(engine_)
     return report
 
 

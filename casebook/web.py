@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from casebook.auth import can_read_events, can_read_figures, init_auth, is_api_request, role_of
+from casebook.untrusted import init_untrusted
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -79,6 +80,8 @@ def init_web(app: Flask) -> None:
     """Set up everything the web pages and the API need on `app`."""
     import casebook.serve  # noqa: F401 -- registers `casebook serve`
     import casebook.users_cli  # noqa: F401 -- registers the user and token commands
+
+    init_untrusted(app)  # first: the routes below are built with its converters
 
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")

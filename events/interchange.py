@@ -6,9 +6,11 @@ so a rule about a field is written once.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
@@ -16,7 +18,7 @@ from marshmallow import Schema, ValidationError
 
 from events.fastload import Loader, compile_loader
 from events.model import NewEvent
-from events.quarters import parse_occurred_at, utc_now
+from events.quarters import LONDON, parse_occurred_at, utc_now
 from events.types import EVENT_TYPES
 
 CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
@@ -27,8 +29,58 @@ _EXPORT_ONLY = {"recorded_at", "position"}
 _ALLOWED = frozenset(_FIELDS | _EXPORT_ONLY)
 #: An id already in the form `str(uuid.UUID(id))` gives back, as exports and most files have it.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-#: A clock a few minutes out must not refuse a real event; a date next week is a typing slip.
-FUTURE_ALLOWANCE = timedelta(days=1)
+#: The first day an event may have happened on, unless the settings name another
+#: (CASEBOOK_EARLIEST_DATE): an earlier date is a typing slip, or an attempt to make a case
+#: look closed for longer than it has been.
+EARLIEST_DATE = date(2000, 1, 1)
+#: A JSON string escape of a UTF-16 surrogate: the only way a JSON text can hold an unpaired one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """When an event may have happened: on or after `earliest` (a London date), and not after now.
+
+    `now` is the clock at each check unless given, as tests and a replay "as at" give it.
+    """
+
+    earliest: date = EARLIEST_DATE
+    now: datetime | None = None
+
+    def problem(self, occurred_at: datetime) -> str | None:
+        """What is wrong with an event happening at `occurred_at`, or None."""
+        if occurred_at < _start_of(self.earliest):
+            return f"Must be on or after {self.earliest.day} {self.earliest:%B %Y}."
+        if occurred_at > (self.now or utc_now()):
+            return "Cannot be in the future."
+        return None
+
+
+@cache
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of a London day, in UTC."""
+    return datetime.combine(day, time(0, 0), LONDON).astimezone(UTC)
+
+
+def read_json(text: str | bytes) -> Any:
+    """A JSON text as Python values; ValueError for anything an event could not be stored from.
+
+    Beyond `json.loads`: nesting too deep to read raises ValueError (not RecursionError), and
+    so does an unpaired surrogate, which neither database can store as text.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # strictly: json.loads would let encoded surrogates through
+    try:
+        value = json.loads(text)
+    except RecursionError as error:
+        raise ValueError("Not valid JSON (nested too deeply).") from error
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError) as error:
+            raise ValueError("Not valid JSON (an unpaired surrogate escape, like \\ud800, is "
+                             "half of a character).") from error
+    return value
 
 
 class InvalidEvent(ValueError):
@@ -52,7 +104,13 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "data": [str(messages)]}
 
 
-def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
+#: The limits of the default settings, read against the clock.
+DEFAULT_LIMITS = TimeLimits()
+
+
+def parse_event(
+    line: Any, *, default_recorded_by: str, limits: TimeLimits = DEFAULT_LIMITS
+) -> NewEvent:
     """Validate one event in the interchange shape and return it as a `NewEvent`."""
     errors: dict[str, list[str]] = {}
     if not isinstance(line, dict):
@@ -75,20 +133,7 @@ def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
     elif not isinstance(scheme, str) or not SCHEME_ID.match(scheme):
         errors["scheme"] = ["Not a valid scheme id (lower-case letters, digits and hyphens)."]
 
-    occurred_at = None
-    raw_time = line.get("occurred_at")
-    if raw_time is None:
-        errors["occurred_at"] = ["Missing data for required field."]
-    elif not isinstance(raw_time, str):
-        errors["occurred_at"] = ["Not a valid date or time."]
-    else:
-        try:
-            occurred_at = parse_occurred_at(raw_time)
-        except ValueError:
-            errors["occurred_at"] = ["Not a valid date or time: use 2024-06-30 or ISO 8601."]
-        else:
-            if occurred_at > utc_now() + FUTURE_ALLOWANCE:
-                errors["occurred_at"] = ["Cannot be in the future."]
+    occurred_at = _occurred_at(line.get("occurred_at"), limits, errors)
 
     recorded_by = line.get("recorded_by")
     if recorded_by is not None and (
@@ -135,6 +180,24 @@ def parse_event(line: Any, *, default_recorded_by: str) -> NewEvent:
         data=data,
         recorded_by_given=recorded_by is not None,
     )
+
+
+def _occurred_at(raw: Any, limits: TimeLimits, errors: dict[str, list[str]]) -> datetime | None:
+    if raw is None:
+        errors["occurred_at"] = ["Missing data for required field."]
+        return None
+    if not isinstance(raw, str):
+        errors["occurred_at"] = ["Not a valid date or time."]
+        return None
+    try:
+        occurred_at = parse_occurred_at(raw)
+    except ValueError:
+        errors["occurred_at"] = ["Not a valid date or time: use 2024-06-30 or ISO 8601."]
+        return None
+    problem = limits.problem(occurred_at)
+    if problem is not None:
+        errors["occurred_at"] = [problem]
+    return occurred_at
 
 
 def load_data(type_name: str, raw: Any) -> dict[str, Any]:

@@ -64,7 +64,10 @@ ENGAGEMENTS = {
 #: Notices that must belong to a case (spec §3).
 NOTICES_NEEDING_A_CASE = frozenset({"cpw", "cpn", "cpn-fpn"})
 
-_TEXT_LIMIT = 500
+#: Most characters of a short text: a reference, a category, a place, the name of a site or run.
+SHORT_TEXT = 200
+#: Most characters of a text in sentences: a case's outcome, a void's reason.
+LONG_TEXT = 2000
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
@@ -76,12 +79,24 @@ def _choice(choices: dict[str, str], label: str, *, required: bool, hint: str = 
     )
 
 
-def _text(label: str, *, required: bool, hint: str = "", personal: bool = False) -> fields.Field:
-    checks = [validate.Length(min=1, max=_TEXT_LIMIT)]
+#: Said beside free text that is not sealed as personal data (field metadata `caution`).
+NOT_PERSONAL = "Do not enter names or anything else that identifies a person."
+
+
+def at_most(label: str, limit: int) -> validate.Length:
+    """A maximum length whose message names the field, as forms, the API and import show it."""
+    return validate.Length(max=limit, error=f"{label} must be {limit:,} characters or fewer")
+
+
+def _text(label: str, *, required: bool, hint: str = "", personal: bool = False,
+          limit: int = SHORT_TEXT) -> fields.Field:
+    checks = [validate.Length(min=1), at_most(label, limit)]
+    # Text that is not personal by design is stored unsealed and read by figures: forms say so.
+    caution = "" if personal else NOT_PERSONAL
     return fields.String(
         required=required,
         validate=checks,
-        metadata={"label": label, "hint": hint, "personal": personal},
+        metadata={"label": label, "hint": hint, "personal": personal, "caution": caution},
     )
 
 
@@ -135,16 +150,16 @@ class ThresholdDecided(EventData):
 class PanelHeld(EventData):
     panel = _choice(PANELS, "Panel", required=True)
     cases = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        fields.String(validate=[validate.Length(min=1), at_most("Each case reference", 64)]),
         required=False,
-        validate=validate.Length(max=200),
+        validate=validate.Length(max=200, error="List at most 200 cases discussed"),
         metadata={"label": "Cases discussed", "hint": "Case references, one per line"},
     )
     recommendations = _count("Recommendations made", required=False)
 
 
 class CaseClosed(EventData):
-    outcome = _text("Outcome", required=False, personal=True)
+    outcome = _text("Outcome", required=False, personal=True, limit=LONG_TEXT)
 
 
 class NoData(EventData):
@@ -181,6 +196,7 @@ class ReturnSubmitted(EventData):
     indicator = _text("Indicator", required=True, hint="For example people-supported")
     quarter = fields.String(
         required=True,
+        validate=at_most("Quarter reported on", 20),
         metadata={"label": "Quarter reported on", "hint": "For example 2024/25 Q3"},
     )
     value = _count("Value", required=True)
@@ -201,7 +217,7 @@ class EventVoided(EventData):
     )
     reason = fields.String(
         required=True,
-        validate=validate.Regexp(r"\S", error="Give a reason."),
+        validate=[validate.Regexp(r"\S", error="Give a reason."), at_most("Reason", LONG_TEXT)],
         metadata={"label": "Reason", "personal": True},
     )
 

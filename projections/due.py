@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.db import reading
+from events.interchange import EARLIEST_DATE
 from events.quarters import LONDON, FinancialYear, Quarter
 from projections.archive import CATCH_UP, StoredSummary, generate, period_key, stored_periods
 from projections.figures import Period, last_quarter
@@ -43,11 +44,16 @@ def quarters_with_events(connection: Connection) -> list[Quarter]:
     return [Quarter.from_index(index) for index in rows]
 
 
-def due_periods(connection: Connection, now: datetime) -> list[Period]:
-    """Ended quarters with events and no stored summary, each ended year after its Q4."""
+def due_periods(connection: Connection, now: datetime, earliest: date = EARLIEST_DATE) -> list[Period]:
+    """Ended quarters with events and no stored summary, each ended year after its Q4.
+
+    A quarter that ended before the `earliest` date events may have is never due: an event
+    dated before it (stored before the date was set) must not produce a summary of its own.
+    """
     ended = last_ended_quarter(now)
     done = stored_periods(connection)
-    active = [q for q in quarters_with_events(connection) if q <= ended]
+    active = [q for q in quarters_with_events(connection)
+              if q <= ended and q.last_day >= earliest]
     years = sorted({q.year for q in active if q.year.quarter(4) <= ended})
     candidates: list[Period] = [*active, *years]
     due = [p for p in candidates if period_key(p) not in done]
@@ -55,10 +61,11 @@ def due_periods(connection: Connection, now: datetime) -> list[Period]:
     return sorted(due, key=lambda p: (last_quarter(p).index, isinstance(p, FinancialYear)))
 
 
-def run_due(engine: Engine, now: datetime, reason: str = CATCH_UP) -> list[StoredSummary]:
+def run_due(engine: Engine, now: datetime, reason: str = CATCH_UP,
+            earliest: date = EARLIEST_DATE) -> list[StoredSummary]:
     """Generate every due summary exactly once; returns those this call generated."""
     with reading(engine) as connection:
-        due = due_periods(connection, now)
+        due = due_periods(connection, now, earliest)
     generated = []
     for period in due:
         stored = generate(engine, period, reason, only_if_missing=True)

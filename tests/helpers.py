@@ -13,7 +13,7 @@ from casebook.database import load_defaults, migrate
 from events.db import make_engine, reading, writing
 from events.interchange import parse_event
 from events.model import StoredEvent
-from events.quarters import FinancialYear, parse_quarter_label
+from events.quarters import FinancialYear, parse_occurred_at, parse_quarter_label
 from events.store import AppendReport, append, import_lines
 from projections.rebuild import project, rebuild
 from projections.summary import build_summary
@@ -64,11 +64,17 @@ def void(target: dict[str, Any] | StoredEvent, reason: str = "Logged in error",
 
 
 def log(engine: Engine, *lines: dict[str, Any], user: str = "tester",
-        expected_versions: dict[str, int] | None = None) -> list[StoredEvent]:
-    """Append events through the store's interactive path; raises if any is refused."""
+        expected_versions: dict[str, int] | None = None,
+        recorded_at: str | None = None) -> list[StoredEvent]:
+    """Append events through the store's interactive path; raises if any is refused.
+
+    `recorded_at` (an ISO date or time) records them as at that moment instead of now.
+    """
     events = [parse_event(line, default_recorded_by=user) for line in lines]
+    at = parse_occurred_at(recorded_at) if recorded_at is not None else None
     with writing(engine) as connection:
-        report = append(connection, events, project=project, expected_versions=expected_versions)
+        report = append(connection, events, project=project, expected_versions=expected_versions,
+                        recorded_at=at)
     return report.stored
 
 

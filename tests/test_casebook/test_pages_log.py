@@ -128,7 +128,7 @@ def test_a_stale_form_shows_what_changed_in_the_case_and_keeps_the_input(
     page_text = text_of(response)
     assert "This case changed while you were working on it" in page_text
     assert "by someone.else" in page_text and "Risk level High" in page_text
-    assert 'value="Moved away"' in response.get_data(as_text=True)
+    assert ">Moved away</textarea>" in response.get_data(as_text=True)
     assert hidden_fields(response.get_data(as_text=True))["case_version"] == "2"
     retried = client.post("/log/davss/case.closed", data=hidden_fields(
         response.get_data(as_text=True)) | {"case": "DA-7", **date_fields("4"),
