@@ -6,16 +6,20 @@ import getpass
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from casebook.database import engine
+from casebook.figure_access import small_number_threshold
+from casebook.private_files import PrivateOutput
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, parse_occurred_at, utc_now
 from projections.archive import by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
+from projections.catalogue import load_figures
 from projections.due import last_ended_quarter, run_due
 from projections.figures import Period
 from projections.formats import FORMATS, render_stored
@@ -23,11 +27,6 @@ from projections.restatement import restatement
 from projections.returns_due import missing_returns
 
 summaries_group = AppGroup("summaries", help="Stored quarterly summaries and the annual review.")
-
-def threshold_setting() -> int:
-    """The small-number threshold of the app's settings (SMALL_NUMBER_THRESHOLD)."""
-    return int(current_app.config.get("SMALL_NUMBER_THRESHOLD", 5))
-
 
 def _parse_now(text: str | None) -> datetime:
     if text is None:
@@ -95,10 +94,11 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
             raise click.ClickException(f"There is no stored summary {summary_id}: "
                                        "see `casebook summaries list`.")
         restated = restatement(connection, stored, find_previous_version(connection, stored))
-    body = render_stored(stored, fmt, published=published,
-                    threshold=threshold or threshold_setting(), restated=restated)
+        figures = load_figures(connection).figures
+    body = render_stored(stored, fmt, published=published, figures=figures,
+                         threshold=threshold or small_number_threshold(), restated=restated)
     if output:
-        with open(output, "wb") as file:
+        with PrivateOutput(Path(output), binary=True) as file:
             file.write(body)
         click.echo(f"Written to {output}.", err=True)
     else:
@@ -111,7 +111,7 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
 def run_due_command(now: str | None) -> None:
     """Generate every ended quarter's (and year's) summary not stored yet, and say which."""
     moment = _parse_now(now)
-    generated = run_due(engine(), moment)
+    generated = run_due(engine(), moment, earliest=current_app.config["EARLIEST_DATE"])
     for stored in generated:
         click.echo(f"Generated {stored.title} version {stored.version} (id {stored.id}).")
     click.echo(f"{len(generated)} summaries generated.")
@@ -142,4 +142,5 @@ def scheduler_command() -> None:
     from casebook.retention import policy_from_config
     from casebook.scheduler import run_scheduler
 
-    run_scheduler(engine(), say=lambda line: click.echo(line), retention=policy_from_config())
+    run_scheduler(engine(), say=lambda line: click.echo(line), retention=policy_from_config(),
+                  earliest=current_app.config["EARLIEST_DATE"])

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from marshmallow import fields
+
 from events.types import EVENT_TYPES, VOIDED
 
 MEASURES = ("count", "sum", "distinct", "active", "repeat-rate", "latest-return")
+#: What a figure counts: people (small counts are hidden when published) or things (never hidden).
+COUNTS = ("people", "things")
 NOT_RECORDED = "not-recorded"
 _COMPARISONS = {"min", "max"}
 _STARTS = {"participant.enrolled", "member.joined"}
@@ -36,6 +40,16 @@ class Figure:
     argument: str | None
     where: Mapping[str, Any]
     breakdown: tuple[str, ...]
+    counts: str = "people"
+
+    @property
+    def counts_people(self) -> bool:
+        """Whether the figure counts people, so that its small numbers are hidden when published."""
+        return self.counts == "people"
+
+    def free_text_breakdowns(self) -> frozenset[str]:
+        """The breakdown fields typed in as free text (their values may name someone)."""
+        return frozenset(name for name in self.breakdown if _is_free_text(self.types, name))
 
     def matches(self, data: Mapping[str, Any]) -> bool:
         """Whether an event's data passes the `where` filter."""
@@ -67,13 +81,26 @@ class Figure:
             "measure": measure,
             "where": dict(self.where),
             "breakdown": list(self.breakdown),
+            "counts": self.counts,
         }
+
+
+def _is_free_text(types: Sequence[str], field_name: str) -> bool:
+    """Whether any of these types takes the field as typed text rather than a chosen value."""
+    for type_name in types:
+        declared = EVENT_TYPES[type_name].schema._declared_fields.get(field_name)
+        if declared is None:
+            continue
+        if isinstance(declared, fields.String) and not declared.metadata.get("choices"):
+            return True
+    return False
 
 
 def figure_from_dict(raw: Mapping[str, Any]) -> Figure:
     """Check one definition and build the `Figure`."""
     name = raw.get("id", "?")
-    unknown = set(raw) - {"id", "label", "priority", "scheme", "types", "measure", "where", "breakdown"}
+    unknown = set(raw) - {"id", "label", "priority", "scheme", "types", "measure", "where",
+                          "breakdown", "counts"}
     if unknown:
         raise BadDefinition(f"figure {name}: unknown keys {sorted(unknown)}")
     for key in ("id", "label", "priority", "scheme", "measure"):
@@ -106,6 +133,10 @@ def figure_from_dict(raw: Mapping[str, Any]) -> Figure:
     breakdown = tuple(raw.get("breakdown", ()))
     if breakdown and measure not in ("count", "sum"):
         raise BadDefinition(f"figure {name}: only count and sum figures have breakdowns")
+    counts = raw.get("counts", "people")
+    if counts not in COUNTS:
+        raise BadDefinition(f"figure {name}: counts must be \"people\" or \"things\", "
+                            f"not {counts!r}")
     return Figure(
         id=raw["id"],
         label=raw["label"],
@@ -116,6 +147,7 @@ def figure_from_dict(raw: Mapping[str, Any]) -> Figure:
         argument=argument or None,
         where=where,
         breakdown=breakdown,
+        counts=counts,
     )
 
 
@@ -137,7 +169,9 @@ def default_figures() -> list[Figure]:
 
 def definitions_hash(figures: Sequence[Figure]) -> str:
     """A fingerprint of the definitions: projections built from others must be rebuilt."""
-    text = json.dumps([f.as_dict() for f in figures], sort_keys=True)
+    # What a figure counts changes how it is published, not its values: no rebuild for that.
+    text = json.dumps([{k: v for k, v in f.as_dict().items() if k != "counts"} for f in figures],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

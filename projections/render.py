@@ -7,6 +7,9 @@ import io
 from html import escape
 from typing import Any
 
+from projections.publish import edition_notes
+from projections.spreadsheet import csv_cell
+
 CSV_COLUMNS = ["figure", "label", "priority", "scheme", "value", "previous", "breakdown", "key"]
 
 
@@ -25,15 +28,21 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
+    """The rows as CSV, no cell a formula; notes on what is hidden follow, figure "note"."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in summary_rows(summary):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    for note in edition_notes(summary):
+        writer.writerow({k: csv_cell(v) for k, v in {"figure": "note", "label": note}.items()})
     return out.getvalue()
 
 
 def format_value(value: Any) -> str:
+    """A value as readers see it; a hidden value is already its text."""
+    if isinstance(value, str):
+        return value
     if value is None:
         return "–"
     if isinstance(value, float):

@@ -7,9 +7,10 @@ from html import escape
 from typing import Any
 
 from events.quarters import LONDON
-from projections.publish import is_suppressed
+from projections.publish import edition_notes, is_suppressed
 from projections.render import format_value as _format_number
 from projections.render import summary_csv
+from projections.suppression import SECONDARY_TEXT
 
 _STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;margin:2em auto;max-width:60em;
@@ -103,13 +104,11 @@ def report_html(document: dict[str, Any], particulars: dict[str, Any] | None = N
         meta += (f"; version {particulars['version']}, generated "
                  f"{local_time(particulars['generated_at'])} ({particulars['reason']})")
     parts.append(f"<p class='meta'>{escape(meta)}.</p>")
-    if published:
-        parts.append(
-            f"<p class='banner'>Published edition: counts from 1 to {published['threshold'] - 1} "
-            f"are shown as “fewer than {published['threshold']}”, with other cells hidden "
-            "where they would let them be worked out.</p>"
-        )
-    else:
+    notes = edition_notes(document)
+    if notes:
+        parts.append("<div class='banner' id='notes'>"
+                     + "".join(f"<p>{escape(line)}</p>" for line in notes) + "</div>")
+    if not published:
         parts.append("<p class='banner'>Internal edition: every number is shown. "
                      "Do not publish it; use the published edition.</p>")
     history = document.get("history")
@@ -177,7 +176,8 @@ def priority_chart(
             if is_suppressed(value):
                 out.append(f"<rect x='{x}' y='{top + 8}' width='{bar_width}' height='22' "
                            "fill='none' stroke='#b1b4b6' stroke-dasharray='3 2'/>")
-                caption = "n/s" if figure_id in history["bases"] else f"<{threshold}"
+                caption = ("n/s" if figure_id in history["bases"]
+                           else value if value == SECONDARY_TEXT else f"<{threshold}")
             else:
                 size = 0 if value is None else 28 * value / biggest
                 out.append(f"<rect x='{x}' y='{top + 30 - size:.1f}' width='{bar_width}' "

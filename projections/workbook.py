@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from projections.publish import edition_notes
 from projections.report import by_priority, change, local_time, period_title
 
 HEADINGS = ["Figure id", "Figure", "Breakdown", "Value", "This period", "Same period last year",
@@ -29,23 +30,25 @@ def sheet_title(priority: str, taken: set[str]) -> str:
 
 
 def summary_workbook(document: dict[str, Any]) -> bytes:
-    """The workbook as .xlsx bytes: numbers as numbers, hidden values as their text."""
+    """The workbook as .xlsx bytes: numbers as numbers, text as text (never a formula)."""
     book = Workbook()
     contents = book.active
     assert contents is not None
     contents.title = "Contents"
-    contents.append([f"Community Safety Partnership: {period_title(document)}"])
+    append(contents, [f"Community Safety Partnership: {period_title(document)}"])
     contents["A1"].font = Font(bold=True, size=14)
-    contents.append([f"Figures as recorded by {local_time(document['as_of'])}"])
-    published = document.get("published")
-    contents.append(["Published edition: small numbers hidden" if published
-                     else "Internal edition: every number shown, not for publication"])
-    contents.append([])
-    contents.append(["Priority", "Sheet", "Figures"])
+    append(contents, [f"Figures as recorded by {local_time(document['as_of'])}"])
+    notes = edition_notes(document)
+    if not document.get("published"):
+        append(contents, ["Internal edition: every number shown, not for publication"])
+    for note in notes:
+        append(contents, [note])
+    append(contents, [])
+    append(contents, ["Priority", "Sheet", "Figures"])
     taken = {"contents"}
     for priority, figures in by_priority(document).items():
         title = sheet_title(priority, taken)
-        contents.append([priority, title, len(figures)])
+        append(contents, [priority, title, len(figures)])
         _priority_sheet(book.create_sheet(title), priority, figures, document)
     contents.column_dimensions["A"].width = 45
     contents.column_dimensions["B"].width = 32
@@ -54,22 +57,30 @@ def summary_workbook(document: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def append(sheet: Worksheet, values: list[Any]) -> None:
+    """Add a row, its text typed as text: openpyxl would store "=…" as a live formula."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _priority_sheet(
     sheet: Worksheet, priority: str, figures: list[tuple[str, dict[str, Any]]],
     document: dict[str, Any],
 ) -> None:
-    sheet.append([priority, "", "", "", f"{document['year']} {document['period']}"])
+    append(sheet, [priority, "", "", "", f"{document['year']} {document['period']}"])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(HEADINGS)
+    append(sheet, HEADINGS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for figure_id, figure in figures:
         text, _direction = change(figure["value"], figure["previous"])
-        sheet.append([figure_id, figure["label"], "", "", figure["value"], figure["previous"],
-                      text])
+        append(sheet, [figure_id, figure["label"], "", "", figure["value"], figure["previous"],
+                       text])
         for name, counts in figure.get("breakdown", {}).items():
             for key, count in counts.items():
-                sheet.append([figure_id, figure["label"], name, key, count, None, None])
+                append(sheet, [figure_id, figure["label"], name, key, count, None, None])
     for column, width in zip("ABCDEFG", (26, 55, 12, 16, 18, 22, 16), strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=3, min_col=5, max_col=7):

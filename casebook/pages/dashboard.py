@@ -7,14 +7,17 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from casebook.audit import audited, nothing_shown
 from casebook.auth import can_read_events, roles_required
 from casebook.database import engine
+from casebook.figure_access import sees_in_full, small_number_threshold
 from casebook.pages import chart, describe, queries
 from casebook.pages.figures_view import build_dashboard, change, format_value, points
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label, utc_now
 from projections.definitions import Figure
 from projections.figures import FigureReader, Period, quarters_of
+from projections.published_periods import published_year
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -54,15 +57,21 @@ def index() -> Any:
     else:
         up_to = today if today.year == year else year.quarter(4)
     with reading(engine()) as connection:
-        board = build_dashboard(connection, year, up_to, today)
+        board = build_dashboard(
+            connection, year, up_to, today, threshold=small_number_threshold(),
+            published=lambda scheme: not sees_in_full(current_user, scheme))
         names = queries.scheme_names(connection)
         as_of = FigureReader(connection).as_of()
     years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
+    partly_published = any(not sees_in_full(current_user, scheme.scheme)
+                           for group in board.priorities for scheme in group.schemes)
     return render_template("dashboard/index.html", board=board, names=names, as_of=as_of,
-                           years=years, quarter=quarter, today=today)
+                           years=years, quarter=quarter, today=today,
+                           partly_published=partly_published)
 
 
 @bp.route("/figures/<figure_id>")
+@audited("figure-events-read")
 @roles_required(*ALL_ROLES)
 def figure(figure_id: str) -> Any:
     """The events behind one figure's value for a year or quarter (a count only for some)."""
@@ -74,7 +83,12 @@ def figure(figure_id: str) -> Any:
         if not found:
             abort(404)
         chosen = found[0]
-        value = reader.values([period])[(chosen.id, period)].value
+        full = sees_in_full(current_user, chosen.scheme)
+        value: Any = reader.values([period])[(chosen.id, period)].value
+        if not full:
+            # The period as the dashboard shows it, protected against the rest of its year.
+            value = published_year(reader.values([year, *year.quarters]), chosen, year,
+                                   small_number_threshold())[period]
         names = queries.scheme_names(connection)
         # Who is active at the end of a period is everyone who joined and has not left since.
         listed = counted_events(chosen, queries.period_events(
@@ -82,9 +96,12 @@ def figure(figure_id: str) -> Any:
             since_the_start=chosen.measure == "active",
         ))
     detail = can_read_events(current_user, chosen.scheme) and current_user.role != "viewer"
+    if not detail:
+        nothing_shown()  # the count alone, no event
     return render_template(
         "dashboard/figure.html", figure=chosen, period=period, year=year, quarter=quarter,
-        value=value, events=listed if detail else [], count=len(listed), detail=detail,
+        value=value, events=listed if detail else [], count=len(listed) if full else None,
+        detail=detail,
         scheme_name=names.get(chosen.scheme, chosen.scheme),
     )
 

@@ -11,11 +11,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
+from casebook.audit import EVENT_DENIED, audited
 from casebook.auth import can_log, can_read_events, readable_schemes, roles_required
 from casebook.database import engine
 from casebook.pages import describe, queries
+from casebook.untrusted import position_arg
 from events.db import reading
 from events.types import EVENT_TYPES
+from projections.spreadsheet import csv_cell
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -55,12 +58,13 @@ def _filters() -> tuple[queries.EventFilter, dict[str, str]]:
 
 
 @bp.route("")
+@audited("event-log-read", denied=EVENT_DENIED)
 @roles_required(*READING_ROLES)
 def index() -> Any:
     """The filtered event log, newest first, one page at a time."""
     chosen, errors = _filters()
     readable = readable_schemes(current_user)
-    before = request.args.get("before", type=int)
+    before = position_arg("before")
     with reading(engine()) as connection:
         page = queries.filtered_events(connection, chosen, readable, before=before,
                                        limit=PAGE_SIZE + 1)
@@ -81,6 +85,7 @@ def index() -> Any:
 
 
 @bp.route("/events.csv")
+@audited("event-log-csv", denied=EVENT_DENIED)
 @roles_required(*READING_ROLES)
 def download() -> Response:
     """The filtered event log as CSV, in the order stored."""
@@ -97,14 +102,14 @@ def download() -> Response:
         with reading(bound) as connection:
             for listed in queries.iter_filtered_events(connection, chosen, readable):
                 event = listed.event
-                writer.writerow([
+                writer.writerow([csv_cell(cell) for cell in (
                     event.position, event.event_id, event.type, event.scheme,
-                    event.case_ref or "", event.occurred_at.isoformat(),
+                    event.case_ref, event.occurred_at.isoformat(),
                     event.local_date.isoformat(), event.recorded_at.isoformat(),
-                    spreadsheet_safe(event.recorded_by), "yes" if listed.voided else "no",
-                    spreadsheet_safe(listed.void.reason if listed.void else ""),
+                    event.recorded_by, "yes" if listed.voided else "no",
+                    listed.void.reason if listed.void else None,
                     queries.data_json(event),
-                ])
+                )])
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -116,12 +121,8 @@ def download() -> Response:
     return response
 
 
-def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet will show as text: a leading = + - or @ would make it a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/<event_id>")
+@audited("event-read", denied=EVENT_DENIED)
 @roles_required(*READING_ROLES)
 def show(event_id: str) -> Any:
     """One event, with its void if voided."""

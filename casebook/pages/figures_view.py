@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
@@ -10,17 +10,19 @@ from sqlalchemy.engine import Connection
 from events.quarters import FinancialYear, Quarter
 from projections.definitions import Figure
 from projections.figures import FigureReader, FigureValue, Period
+from projections.publish import ADDITIVE
+from projections.published_periods import published_to_date, published_year
 
-#: Measures whose part-year value is the sum of its quarters.
-ADDITIVE = ("count", "sum", "latest-return")
+#: A value as shown: a number, None where there is none, or the text of a hidden value.
+Shown = int | float | str | None
 
 
 @dataclass(frozen=True)
 class Cell:
     """One figure for one period, and the same period a year earlier (None: no comparison)."""
 
-    value: int | float | None
-    previous: int | float | None
+    value: Shown
+    previous: Shown
 
 
 @dataclass
@@ -30,7 +32,7 @@ class FigureRow:
     figure: Figure
     quarters: list[Cell]
     to_date: Cell
-    trend: list[tuple[Quarter, int | float | None]]
+    trend: list[tuple[Quarter, Shown]]
 
 
 @dataclass
@@ -55,13 +57,18 @@ class Dashboard:
 
 
 def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
-                    today: Quarter) -> Dashboard:
-    """Read every figure for the year, the year before and the last eight quarters."""
+                    today: Quarter, *, published: Callable[[str], bool] = lambda scheme: False,
+                    threshold: int = 5) -> Dashboard:
+    """Read every figure for the year, the year before and the last eight quarters.
+
+    Schemes for which `published` is true show the published variant: small numbers hidden,
+    each year's quarters protected against that year's total.
+    """
     reader = FigureReader(connection)
     trend = [Quarter.from_index(up_to.index - n) for n in range(7, -1, -1)]
     earlier = year.previous()
-    periods: list[Period] = [*year.quarters, *earlier.quarters, year, earlier, *trend]
-    values = reader.values(list(dict.fromkeys(periods)))
+    years = list(dict.fromkeys([year, earlier, *(q.year for q in trend)]))
+    values = reader.values([p for y in years for p in _year_and_quarters(y)])
     schemes = sorted({f.scheme for f in reader.figures})
     started = {q: reader.scheme_started(schemes, q) for q in earlier.quarters}
 
@@ -72,46 +79,69 @@ def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
         scheme_group = existing[0] if existing else SchemeGroup(figure.scheme)
         if not existing:
             group.schemes.append(scheme_group)
+        hidden = published(figure.scheme) and figure.counts_people
+        shown = _shown(figure, values, years, threshold if hidden else None)
 
         quarters = [
-            Cell(
-                values[(figure.id, q)].value,
-                values[(figure.id, q.year_earlier())].value
-                if figure.scheme in started[q.year_earlier()] else None,
-            )
+            Cell(shown[q], shown[q.year_earlier()]
+                 if figure.scheme in started[q.year_earlier()] else None)
             for q in year.quarters
         ]
         to_date = Cell(
-            _to_date(figure, values, year, up_to, whole_year_so_far=up_to >= today),
-            _to_date(figure, values, earlier, up_to.year_earlier())
+            _to_date(figure, shown, year, up_to, threshold if hidden else None,
+                     whole_year_so_far=up_to >= today),
+            _to_date(figure, shown, earlier, up_to.year_earlier(), threshold if hidden else None)
             if figure.scheme in started[up_to.year_earlier()] else None,
         )
         scheme_group.rows.append(
-            FigureRow(figure, quarters, to_date, [(q, values[(figure.id, q)].value) for q in trend])
+            FigureRow(figure, quarters, to_date, [(q, shown[q]) for q in trend])
         )
     return Dashboard(year, up_to, list(priorities.values()))
 
 
-def _to_date(figure: Figure, values: dict[tuple[str, Period], FigureValue],
-             year: FinancialYear, up_to: Quarter, *,
-             whole_year_so_far: bool = False) -> int | float | None:
-    """The figure from the start of the year to the end of `up_to`."""
+def _shown(figure: Figure, values: dict[tuple[str, Period], FigureValue],
+           years: Sequence[FinancialYear], threshold: int | None) -> dict[Period, Shown]:
+    """The figure's value for each year and quarter: every number, or (with a threshold) the
+    published variant."""
+    if threshold is None:
+        return {p: values[(figure.id, p)].value for y in years for p in _year_and_quarters(y)}
+    shown: dict[Period, Shown] = {}
+    for financial_year in years:
+        shown.update(published_year(values, figure, financial_year, threshold))
+    return shown
+
+
+def _year_and_quarters(year: FinancialYear) -> list[Period]:
+    return [year, *year.quarters]
+
+
+def _to_date(figure: Figure, shown: dict[Period, Shown], year: FinancialYear, up_to: Quarter,
+             threshold: int | None, *, whole_year_so_far: bool = False) -> Shown:
+    """The figure from the start of the year to the end of `up_to` (published with a threshold)."""
     # Up to this quarter, the later quarters are still to come: the year's value is to date.
     if up_to.number == 4 or whole_year_so_far:
-        return values[(figure.id, year)].value
+        return shown[year]
     if figure.measure in ADDITIVE:
-        return sum(values[(figure.id, q)].value or 0 for q in year.quarters[: up_to.number])
+        if threshold is not None:
+            return published_to_date(shown, year, up_to.number, threshold)
+        return sum(_number(shown[q]) for q in year.quarters[: up_to.number])
     if figure.measure == "active":
-        return values[(figure.id, up_to)].value
+        return shown[up_to]
     if figure.measure == "distinct" and up_to.number == 1:
-        return values[(figure.id, up_to)].value
+        return shown[up_to]
     # A distinct count or a rate over part of a year is not the sum of its quarters, and the
     # read models keep them per quarter and per whole year only.
     return None
 
 
-def format_value(figure: Figure, value: int | float | None) -> str:
+def _number(value: Shown) -> int | float:
+    return value if isinstance(value, int | float) else 0
+
+
+def format_value(figure: Figure, value: Shown) -> str:
     """A figure value as people read it: rates as percentages, counts with thousands commas."""
+    if isinstance(value, str):
+        return value
     if value is None:
         return "–"
     if figure.measure == "repeat-rate":
@@ -123,7 +153,7 @@ def format_value(figure: Figure, value: int | float | None) -> str:
 
 def change(cell: Cell) -> str:
     """How a value compares with a year earlier, in words."""
-    if cell.value is None or cell.previous is None:
+    if not isinstance(cell.value, int | float) or not isinstance(cell.previous, int | float):
         return ""
     if cell.value > cell.previous:
         return "up"
@@ -132,10 +162,11 @@ def change(cell: Cell) -> str:
     return "same"
 
 
-def points(figure: Figure, trend: Sequence[tuple[Quarter, int | float | None]]
+def points(figure: Figure, trend: Sequence[tuple[Quarter, Shown]]
            ) -> list[tuple[str, float | None, str]]:
-    """The chart's points for a figure's trend."""
+    """The chart's points for a figure's trend (a hidden value draws no bar)."""
     return [
-        (f"{q.year} {q.label}", None if v is None else float(v), format_value(figure, v))
+        (f"{q.year} {q.label}", float(v) if isinstance(v, int | float) else None,
+         format_value(figure, v))
         for q, v in trend
     ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from casebook.audit import audited
 from casebook.auth import can_read_events, roles_required
 from casebook.database import engine
+from casebook.figure_access import disclosures, sees_in_full, small_number_threshold
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, utc_now
 from projections.archive import (
@@ -20,11 +22,14 @@ from projections.archive import (
     previous_version,
     versions_of,
 )
+from projections.catalogue import load_figures
+from projections.definitions import Figure
+from projections.disclosure import variant as variant_of
 from projections.due import last_ended_quarter
 from projections.figures import Period
 from projections.formats import render_stored
 from projections.report import by_priority, change, format_value, local_time
-from projections.restatement import restatement
+from projections.restatement import figure_changes, restatement
 from projections.returns_due import missing_returns
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
@@ -47,8 +52,29 @@ def _helpers() -> dict[str, Any]:
             "can_read_events": can_read_events}
 
 
-def _threshold() -> int:
-    return int(current_app.config.get("SMALL_NUMBER_THRESHOLD", 5))
+def _as_seen(document: dict[str, Any], figures: list[Figure]) -> dict[str, Any]:
+    """The internal document narrowed to what the signed-in user may see of each scheme."""
+    return variant_of(document, published=False, threshold=small_number_threshold(),
+                      figures=figures, disclosure_of=disclosures(current_user))
+
+
+def _restated_as_seen(restated: dict[str, Any] | None, stored: StoredSummary,
+                      previous: StoredSummary | None, figures: list[Figure]
+                      ) -> dict[str, Any] | None:
+    """The restatement with published figures compared as published, and late events only of
+    schemes the user sees in full (the count of late events would give small numbers away)."""
+    if restated is None or previous is None:
+        return restated
+    period_label = stored.quarter if stored.quarter != "year" else stored.year
+    changes = figure_changes(_as_seen(previous.document, figures),
+                             _as_seen(stored.document, figures))
+    return {
+        **restated,
+        "changes": [{"figure": c.figure_id, "label": c.label, "old": c.old, "new": c.new,
+                     "text": c.sentence(period_label)} for c in changes],
+        "late_events": [e for e in restated["late_events"]
+                        if sees_in_full(current_user, e["scheme"])],
+    }
 
 
 @bp.route("")
@@ -82,6 +108,8 @@ def generate_now() -> Any:
 
 
 @bp.route("/<int:summary_id>")
+# Breakdown labels are free text, and the restatement lists late events and their cases.
+@audited("summary-read")
 @roles_required(*ALL_ROLES)
 def show(summary_id: int) -> Any:
     """One stored summary: its figures, downloads, versions and what it restated."""
@@ -90,16 +118,20 @@ def show(summary_id: int) -> Any:
         if stored is None:
             abort(404)
         versions = versions_of(connection, stored.period)
-        restated = restatement(connection, stored, previous_version(connection, stored))
-    document = stored.document
+        previous = previous_version(connection, stored)
+        restated = restatement(connection, stored, previous)
+        figures = load_figures(connection).figures
+    document = _as_seen(stored.document, figures)
+    restated = _restated_as_seen(restated, stored, previous, figures)
     return render_template(
         "summaries/show.html", summary=stored, document=document,
         groups=by_priority(document), versions=versions, restated=restated,
-        downloads=DOWNLOADS, variants=VARIANTS, threshold=_threshold(),
+        downloads=DOWNLOADS, variants=VARIANTS, threshold=small_number_threshold(),
     )
 
 
 @bp.route("/<int:summary_id>/<variant>.<fmt>")
+@audited("summary-download")
 @roles_required(*ALL_ROLES)
 def download(summary_id: int, variant: str, fmt: str) -> Response:
     """A stored summary as a file: printable HTML, CSV or a workbook, internal or published."""
@@ -107,9 +139,12 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
         abort(404)
     with reading(engine()) as connection:
         stored = get_summary(connection, summary_id)
+        figures = load_figures(connection).figures
     if stored is None:
         abort(404)
-    body = render_stored(stored, fmt, published=variant == "published", threshold=_threshold())
+    body = render_stored(stored, fmt, published=variant == "published",
+                         threshold=small_number_threshold(), figures=figures,
+                         disclosure_of=disclosures(current_user))
     name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(body, content_type=DOWNLOADS[fmt], headers={

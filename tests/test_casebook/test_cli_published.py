@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskCliRunner
+from openpyxl import load_workbook
 
 from tests.seed_events import (
     MEDIATION_2024_25,
@@ -144,3 +145,41 @@ def test_the_console_script_imports_the_review_and_prints_the_published_summary(
         env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert through_flask.returncode == 0, through_flask.stderr
     assert json.loads(through_flask.stdout) == json.loads(printed.stdout)
+
+
+def test_the_published_edition_of_the_review_hides_small_counts_of_people_only(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "review-2024-25.jsonl"
+    write_jsonl(published_2024_25_events(), path)
+    assert runner.invoke(args=["casebook", "import", str(path)]).exit_code == 0
+    assert runner.invoke(args=["casebook", "summaries", "generate", "--year", "2024/25"]
+                         ).exit_code == 0
+
+    def show(fmt: str) -> bytes:
+        result = runner.invoke(args=["casebook", "summaries", "show", "1", "--published",
+                                     "--format", fmt])
+        assert result.exit_code == 0, result.output
+        return result.stdout_bytes
+
+    figures = json.loads(show("json"))["figures"]
+    # Cameras, events, courses and sites are things: the CSP publishes them as they are.
+    for figure_id in ("cctv.cameras", "events.attended", "freedom.programmes",
+                      "own_my_life.courses", "safer_spaces.sites", "soc.meetings"):
+        assert figures[figure_id]["value"] == PUBLISHED_2024_25[figure_id], figure_id
+    for figure_id in ("asb.cpn", "channel.referrals", "case_review.applications"):
+        assert figures[figure_id]["value"] == "fewer than 5", figure_id
+    # Family (3) is small, anger management (8) is hidden beside it, and neither is named.
+    assert figures["mediation.clients"]["breakdown"]["category"] == {
+        "neighbour": 11, "not-recorded": 0, "[not named 1]": "[c]",
+        "[not named 2]": "fewer than 5"}
+    for fmt in ("csv", "html"):
+        body = show(fmt).decode()
+        assert ",family" not in body and ": family" not in body
+        assert "anger-management" not in body
+        assert "[c]: hidden to protect a small count" in body
+    workbook = tmp_path / "published.xlsx"
+    assert runner.invoke(args=["casebook", "summaries", "show", "1", "--published", "--format",
+                               "xlsx", "--output", str(workbook)]).exit_code == 0
+    notes = [row[0] for row in load_workbook(workbook)["Contents"].iter_rows(values_only=True)]
+    assert any(isinstance(n, str) and n.startswith("[c]: hidden") for n in notes)

@@ -29,7 +29,7 @@ def test_every_role_sees_the_figures_per_quarter_and_to_date_against_last_year(
     log(engine, referral(occurred_at="2023-05-01"), referral(occurred_at="2024-05-01"),
         referral(occurred_at="2024-05-02"), referral(occurred_at="2024-08-01"))
     for role in ("admin", "officer", "partner", "viewer"):
-        signed_in(client, role, schemes=["idva"] if role == "partner" else [])
+        signed_in(client, role, schemes=["davss"] if role == "partner" else [])
         response = client.get("/dashboard?year=2024/25&quarter=Q2")
         assert response.status_code == 200, role
         html = response.get_data(as_text=True)
@@ -98,7 +98,7 @@ def test_the_drill_down_applies_the_figures_filter_on_data(
     assert listed_ids(html) == [yes.event_id]
 
 
-def test_viewers_and_partners_of_other_schemes_see_the_count_but_not_the_events(
+def test_viewers_see_the_count_and_partners_of_other_schemes_the_published_value_only(
     client: FlaskClient, signed_in: SignedIn, engine: Engine, app: object
 ) -> None:
     [stored] = log(engine, referral(occurred_at="2024-05-01", case="DA-1"))
@@ -112,11 +112,29 @@ def test_viewers_and_partners_of_other_schemes_see_the_count_but_not_the_events(
     partner = app.test_client()  # type: ignore[attr-defined]
     signed_in(partner, "partner", schemes=["idva"])
     response = partner.get(url)
-    assert "1 event behind this figure" in text_of(response)
+    assert "Referrals to DAVSS: fewer than 5" in text_of(response)
+    assert "behind this figure" not in text_of(response)
     assert stored.event_id not in response.get_data(as_text=True)
     own = app.test_client()  # type: ignore[attr-defined]
     signed_in(own, "partner", schemes=["davss"])
     assert listed_ids(own.get(url).get_data(as_text=True)) == [stored.event_id]
+
+
+def test_a_partner_sees_another_schemes_year_to_date_only_where_it_gives_no_quarter_away(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    log(engine, *[referral(occurred_at="2024-05-01") for _ in range(2)],
+        *[referral(occurred_at="2024-08-01") for _ in range(10)],
+        *[referral(occurred_at="2024-11-01") for _ in range(10)])
+    signed_in(client, "partner", schemes=["idva"])
+    html = client.get("/dashboard?year=2024/25&quarter=Q1").get_data(as_text=True)
+    assert [cell(html, "davss.referrals", q) for q in ("Q1", "Q2", "Q3", "Q4")] == [
+        "fewer than 5", "[c]", "10", "0"]
+    # Q1 to date is Q1 itself; Q1 and Q2 to date add up the hidden pair, the year less Q3.
+    assert cell(html, "davss.referrals", "year") == "fewer than 5"
+    html = client.get("/dashboard?year=2024/25&quarter=Q2").get_data(as_text=True)
+    assert cell(html, "davss.referrals", "year") == "12"
+    assert cell(html, "asb.cpw", "year") == "0"
 
 
 def test_an_unknown_figure_is_not_found(client: FlaskClient, signed_in: SignedIn) -> None:
