@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import sys
-from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -14,7 +14,11 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
 from casebook.access_log import record
-from casebook.database import engine, load_defaults, migrate
+from casebook.database import engine, load_defaults, migrate, migration_engine
+from casebook.import_file import ImportFile
+from casebook.private_files import PrivateFile
+from casebook.protection_cli import grant_runtime_command, grant_separate_runtime_role, verify_command
+from casebook.settings import time_limits
 from casebook.summaries_cli import scheduler_command, summaries_group
 from events.db import reading, writing
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
@@ -26,6 +30,8 @@ from projections.summary import build_summary
 casebook_group = AppGroup("casebook", help="Manage the casebook database and its figures.")
 casebook_group.add_command(summaries_group)
 casebook_group.add_command(scheduler_command)
+casebook_group.add_command(verify_command)
+casebook_group.add_command(grant_runtime_command)
 
 #: How many refused lines an import prints before summarising the rest.
 SHOWN_ERRORS = 200
@@ -34,23 +40,33 @@ SHOWN_ERRORS = 200
 class _Refused(Exception):
     """Raised inside a transaction to roll it back after a refused import."""
 
+    def __init__(self, report: AppendReport):
+        super().__init__("import refused")
+        self.report = report
+
 
 @casebook_group.command("init")
 def init_command() -> None:
     """Create or upgrade the database and load the default schemes and figures."""
-    migrate(engine())
-    added, changed = load_defaults(engine())
+    # As the schema's owner (CASEBOOK_MIGRATION_DATABASE_URL), which may not be the app's role.
+    migrate(migration_engine())
+    added, changed = load_defaults(migration_engine())
     click.echo(f"Database ready. {added} default schemes added; figure definitions "
                f"{'updated' if changed else 'unchanged'}.")
-    with reading(engine()) as connection:
+    if (role := grant_separate_runtime_role()) is not None:
+        click.echo(f"Runtime role {role} granted its rights on every table.")
+    with reading(migration_engine()) as connection:
         stale = needs_rebuild(connection)
     if stale:
         _rebuild_with_progress()
+    from casebook.keys_cli import wrap_stored_keys_now  # it joins this module's group
+
+    if wrapped := wrap_stored_keys_now():
+        click.echo(f"{wrapped} keys wrapped with the key file (CASEBOOK_KEY_FILE).")
 
 
 @casebook_group.command("import")
-# Windows tools often save UTF-8 with a byte order mark: it is not part of the first line.
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=ImportFile())
 @click.option("--as", "user", default=None, help="Who recorded events without recorded_by.")
 def import_command(file: IO[str], user: str | None) -> None:
     """Import events from a JSON Lines FILE: all of it, or nothing if any line is bad."""
@@ -62,23 +78,33 @@ def import_command(file: IO[str], user: str | None) -> None:
                    "split the file, or raise the limit.", err=True)
         sys.exit(1)
     try:
-        with writing(engine()) as connection, click.progressbar(
-            length=size or 0, label="Checking and importing", file=sys.stderr,
-            hidden=not size,
-        ) as bar:
-            report = import_lines(
-                connection,
-                file,
-                default_recorded_by=user or getpass.getuser(),
-                project=project,
-                on_progress=bar.update,
-            )
-            if report.errors:
-                raise _Refused
-    except _Refused:
-        _print_refusal(report)
+        report = _import(file, user, size)
+    except UnicodeDecodeError:
+        click.echo(f"{file.name} is not UTF-8 text: part of it cannot be read as UTF-8. Nothing "
+                   "was imported: save the file as UTF-8 and import it again.", err=True)
+        sys.exit(1)
+    except _Refused as refused:
+        _print_refusal(refused.report)
         sys.exit(1)
     click.echo(f"{report.written} written, {len(report.duplicates)} duplicates skipped, 0 rejected.")
+
+
+def _import(file: IO[str], user: str | None, size: int | None) -> AppendReport:
+    """Import every line of `file` in one transaction; `_Refused` (rolled back) if any is bad."""
+    with writing(engine()) as connection, click.progressbar(
+        length=size or 0, label="Checking and importing", file=sys.stderr, hidden=not size,
+    ) as bar:
+        report = import_lines(
+            connection,
+            file,
+            default_recorded_by=user or getpass.getuser(),
+            project=project,
+            on_progress=bar.update,
+            limits=time_limits(),
+        )
+        if report.errors:
+            raise _Refused(report)
+    return report
 
 
 def _print_refusal(report: AppendReport) -> None:
@@ -95,7 +121,7 @@ def _print_refusal(report: AppendReport) -> None:
 
 
 @casebook_group.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8", atomic=True))
+@click.argument("file", type=PrivateFile())
 def export_command(file: IO[str]) -> None:
     """Write every stored event, in the order stored, to a JSON Lines FILE (- for stdout)."""
     count = 0
@@ -121,7 +147,8 @@ def _rebuild_with_progress() -> None:
             bar.update(done - bar.pos)
 
         # A command-line process has no threads: it may fork workers to fold the log.
-        number = rebuild(engine(), on_progress=progress, workers=os.cpu_count() or 1)
+        # As the owner: a rebuild creates the new read models' tables and drops the old ones.
+        number = rebuild(migration_engine(), on_progress=progress, workers=os.cpu_count() or 1)
     click.echo(f"Figures rebuilt (generation {number}).")
 
 
@@ -158,7 +185,8 @@ def demo_command(seed: int) -> None:
 
     lines = [json.dumps(line) for line in demo_events(seed)]
     with writing(engine()) as connection:
-        report = import_lines(connection, lines, default_recorded_by="demo", project=project)
+        report = import_lines(connection, lines, default_recorded_by="demo", project=project,
+                              limits=time_limits())
         if report.errors:
             raise click.ClickException(f"demo data refused: {report.errors[:3]}")
     click.echo(f"{report.written} demo events written, {len(report.duplicates)} already there.")
@@ -166,8 +194,8 @@ def demo_command(seed: int) -> None:
 
 def _size_of(file: IO[str]) -> int | None:
     try:
-        return Path(file.name).stat().st_size
-    except (OSError, TypeError, AttributeError):
+        return os.fstat(file.fileno()).st_size
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
@@ -16,6 +16,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from casebook.retention import RetentionPolicy, run_retention
+from events.chain import verify
+from events.interchange import EARLIEST_DATE
 from events.quarters import LONDON, utc_now
 from projections.archive import SCHEDULED, StoredSummary, generate
 from projections.due import last_ended_quarter, quarter_just_ended, run_due
@@ -27,6 +29,7 @@ QUARTERLY_JOB_ID = "casebook-quarterly-summaries"
 REMINDER_JOB_ID = "casebook-missing-returns"
 CATCH_UP_JOB_ID = "casebook-catch-up"
 RETENTION_JOB_ID = "casebook-retention"
+VERIFY_JOB_ID = "casebook-verify"
 #: How often the scheduler looks for ended quarters that gained their first events (an import
 #: of old records, or demo data written after start) and still lack a summary.
 CATCH_UP_MINUTES = 15
@@ -39,6 +42,8 @@ class _Target:
 
     engine: Engine | None = None
     retention: RetentionPolicy | None = None
+    #: The first day events may have happened on: no summary is made of a period before it.
+    earliest: date = EARLIEST_DATE
 
 
 def quarterly_trigger() -> CronTrigger:
@@ -90,7 +95,7 @@ def missing_returns_job() -> None:
 
 def catch_up_job() -> None:
     """The periodic job: generate any summary that is due and missing."""
-    for stored in run_due(_engine(), utc_now()):
+    for stored in run_due(_engine(), utc_now(), earliest=_Target.earliest):
         log.info("caught up %s version %s (id %s)", stored.title, stored.version, stored.id)
 
 
@@ -103,6 +108,22 @@ def retention_job() -> None:
              report.closed_cases, len(report.expired), len(report.erased))
     for key_id, cases in report.erased.items():
         log.info("retention erased subject key %s (cases %s)", key_id, ", ".join(cases))
+
+
+def verify_trigger() -> CronTrigger:
+    """02:30 London time every day: the log's chain is checked before retention appends to it."""
+    return CronTrigger(hour=2, minute=30, timezone=LONDON)
+
+
+def verify_job() -> None:
+    """The daily job: walk the log's hash chain and log what it found (an error if broken)."""
+    found = verify(_engine())
+    if found.broken is not None:
+        log.error("verify: %s", found)
+    else:
+        # The newest chain value, kept in this log outside the database, is what a change that
+        # rewrote every later link too would be found against.
+        log.info("verify: %s", found)
 
 
 def build_scheduler(engine: Engine) -> BlockingScheduler:
@@ -123,16 +144,20 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
                       replace_existing=True)
     scheduler.add_job(retention_job, retention_trigger(), id=RETENTION_JOB_ID,
                       name="Erase personal data past retention", replace_existing=True)
+    scheduler.add_job(verify_job, verify_trigger(), id=VERIFY_JOB_ID,
+                      name="Verify the log's hash chain", replace_existing=True)
     return scheduler
 
 
 def run_scheduler(
-    engine: Engine, say: Callable[[str], Any] = print, retention: RetentionPolicy | None = None
+    engine: Engine, say: Callable[[str], Any] = print, retention: RetentionPolicy | None = None,
+    earliest: date = EARLIEST_DATE,
 ) -> None:
     """Catch up on every due summary, then run the jobs until stopped (SIGTERM or Ctrl-C)."""
     _Target.engine = engine
     _Target.retention = retention
-    generated = run_due(engine, utc_now())
+    _Target.earliest = earliest
+    generated = run_due(engine, utc_now(), earliest=earliest)
     for stored in generated:
         say(f"Caught up: {stored.title} (id {stored.id}, version {stored.version})")
     say(f"Catch-up done: {len(generated)} summaries generated.")
@@ -155,3 +180,4 @@ def run_scheduler(
     finally:
         _Target.engine = None
         _Target.retention = None
+        _Target.earliest = EARLIEST_DATE

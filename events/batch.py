@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from events import rules, statements
+from events.chain import link
 from events.db import lock_for_append
 from events.driver import COPY_FROM, DriverSQL
 from events.model import NewEvent, StoredEvent
@@ -95,6 +97,11 @@ class Batch:
         self.schemes: dict[str, bool] = {}
         #: Stored events not yet folded into the read models (an import folds them in bulk).
         self.unprojected: list[StoredEvent] = []
+        #: The newest row's position and chain, read under the lock by the first lookups and
+        #: kept up to date by each write: where the next rows' positions and links start.
+        self.head: tuple[int, str | None] | None = None
+        #: PostgreSQL: positions taken with a small chunk's lookups, for its write.
+        self.taken: list[int] = []
 
     def project_pending(self) -> None:
         """Fold the events stored but not yet projected, in this transaction."""
@@ -109,13 +116,11 @@ class Batch:
         *,
         keep_stored: bool,
         expected_versions: Mapping[str, int] | None = None,
+        visible_schemes: AbstractSet[str] | None = None,
         defer_projection: bool = False,
     ) -> None:
         found = self._look_up(chunk, expected_versions or {})
-        for case_ref, version in (expected_versions or {}).items():
-            current = found.cases.get(case_ref, (None, 0))[1]
-            if current != version:
-                raise ConcurrencyConflict(case_ref, version, current)
+        _check_versions(found.cases, expected_versions or {}, visible_schemes)
         contents: dict[str, dict[str, Any] | NewEvent] = dict(
             statements.stored_contents(self.connection, found.known) if found.known else {}
         )
@@ -196,8 +201,16 @@ class Batch:
             history = statements.histories(
                 driver, {e.case_ref for e in events_ if e.case_ref and e.type in _RULE_TYPES}
             )
+            head = statements.head(driver) if self.head is None else None
+            # A small chunk (an interactive append) takes its positions now, in this round trip:
+            # its rows' chains need them before they are sent. A bulk chunk takes them later.
+            taken = (statements.next_positions(driver, len(chunk))
+                     if not driver.sqlite and len(chunk) < COPY_FROM else None)
             self.sealer.expect(events_)
         self.schemes.update(scheme_rows())
+        if head is not None:
+            self.head = head()
+        self.taken = taken() if taken is not None else []
         return _Found(known(), target_rows(), voided(), case_rows(), history())
 
     def _write(
@@ -208,9 +221,10 @@ class Batch:
             # where sealing has to look up subjects' keys first); a chunk of an import goes
             # without a pipeline, so its rows can go by COPY (see `DriverSQL.insert`).
             bulk = len(accepted) >= COPY_FROM
+            positions = self._positions(len(accepted))
             with nullcontext() if bulk else self.driver.pipeline():
-                rows = self._rows(accepted, self.sealer.seal([e for e, _ in accepted]))
-                positions = statements.insert_events(self.driver, rows)
+                rows = self._rows(accepted, self.sealer.seal([e for e, _ in accepted]), positions)
+                statements.insert_events(self.driver, rows)
                 self._write_cases(accepted, stored_cases)
                 voids = [
                     {
@@ -223,10 +237,10 @@ class Batch:
                 ]
                 if voids:
                     statements.insert_voids(self.driver, voids)
-            written = positions()
         except IntegrityError as error:
             # The rules above ran under the append lock, so this is a writer that bypassed it.
             raise ConcurrencyConflict("(unknown)", -1, -1) from error
+        self.head = (positions[-1], rows[-1]["chain"])
         return [
             StoredEvent(
                 position=position,
@@ -244,15 +258,36 @@ class Batch:
                 data=event.data,
                 key_id=row["key_id"],
             )
-            for position, row, (event, _) in zip(written, rows, accepted, strict=True)
+            for position, row, (event, _) in zip(positions, rows, accepted, strict=True)
         ]
 
+    def _positions(self, count: int) -> list[int]:
+        """The positions of the next `count` rows, in order (the append lock is held)."""
+        taken, self.taken = self.taken, []
+        if len(taken) >= count:
+            return taken[:count]
+        if self.driver.sqlite:
+            # The write lock is held and rows are never removed: the next positions are known.
+            start = self._head[0] + 1
+            return list(range(start, start + count))
+        return statements.next_positions(self.driver, count)()
+
+    @property
+    def _head(self) -> tuple[int, str | None]:
+        if self.head is None:
+            raise RuntimeError("the log's head is read by the batch's first lookups")
+        return self.head
+
     def _rows(
-        self, accepted: list[tuple[NewEvent, int | None]], sealed: list[tuple[str | None, str]]
+        self,
+        accepted: list[tuple[NewEvent, int | None]],
+        sealed: list[tuple[str | None, str]],
+        positions: list[int],
     ) -> list[dict[str, Any]]:
-        """The events table's row for each accepted event, its data sealed."""
-        return [
+        """The events table's row for each accepted event, its data sealed, linked in the chain."""
+        rows: list[dict[str, Any]] = [
             {
+                "position": position,
                 "event_id": e.event_id,
                 "type": e.type,
                 "version": EVENT_TYPES[e.type].version,
@@ -267,8 +302,13 @@ class Batch:
                 "data": data_json,
                 "key_id": key_id,
             }
-            for (e, stream_version), (key_id, data_json) in zip(accepted, sealed, strict=True)
+            for position, (e, stream_version), (key_id, data_json)
+            in zip(positions, accepted, sealed, strict=True)
         ]
+        previous = self._head[1]
+        for row in rows:
+            row["chain"] = previous = link(previous, row["position"], row)
+        return rows
 
     def _write_cases(
         self, accepted: list[tuple[NewEvent, int | None]], stored_cases: set[str]
@@ -299,6 +339,23 @@ class Batch:
             statements.insert_cases(self.driver, new_rows)
         if updates:
             statements.update_cases(self.driver, updates)
+
+
+def _check_versions(
+    cases: Mapping[str, tuple[str, int]], expected: Mapping[str, int],
+    visible_schemes: AbstractSet[str] | None,
+) -> None:
+    """Raise `ConcurrencyConflict` for a case whose version is not the one expected.
+
+    A case of a scheme outside `visible_schemes` (None: every scheme) is compared as a case not
+    yet opened, version 0, so the answer is the same as for a reference nobody has used.
+    """
+    for case_ref, version in expected.items():
+        scheme, current = cases.get(case_ref, (None, 0))
+        if visible_schemes is not None and scheme not in visible_schemes:
+            current = 0
+        if current != version:
+            raise ConcurrencyConflict(case_ref, version, current)
 
 
 def _entry(event: NewEvent, *, voided: bool) -> rules.CaseEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,11 +15,16 @@ from sqlalchemy.engine import Connection, Engine
 from events.driver import DriverSQL
 
 _WRITE = "casebook_write"
+#: The advisory lock every writer of the log takes on PostgreSQL ("casebook" in ASCII).
+APPEND_LOCK_KEY = 0x63617365626F6F6B
+_APPEND_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
 
 #: SQLite's durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
 #: power cut. Overridable for a laptop demo; benchmarks report what they ran with.
 SQLITE_SYNCHRONOUS = os.environ.get("CASEBOOK_SQLITE_SYNCHRONOUS", "FULL").upper()
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The mode of a new SQLite database file: read and write for its owner only.
+PRIVATE_FILE = 0o600
 #: SQLite's page cache per connection, in KiB (its own default is 2,000). A large import is one
 #: transaction; once the log's indexes outgrow the cache every insert reads pages back.
 SQLITE_CACHE_KIB = int(os.environ.get("CASEBOOK_SQLITE_CACHE_KIB", "65536"))
@@ -50,6 +55,15 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _create_privately(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+        # The log holds personal data: a new file is its owner's alone (0600) from its first
+        # byte, and SQLite gives its -wal and -shm files the mode of the database file.
+        path = cparams.get("database", cargs[0] if cargs else None)
+        if isinstance(path, str) and path not in ("", ":memory:") and not path.startswith("file:"):
+            with suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN, so writes can ask for IMMEDIATE.
@@ -60,6 +74,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Without it, INSERT OR REPLACE removes the row it replaces without firing the
+        # triggers that refuse a DELETE of the log.
+        cursor.execute("PRAGMA recursive_triggers = ON")
+        # A destroyed subject key must not survive in freed space of the file or the log
+        # (checkpointed after an erasure: casebook.erasure.scrub).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -105,8 +125,11 @@ def reading(engine: Engine) -> Iterator[Connection]:
 def lock_for_append(connection: Connection) -> None:
     """Serialise appends so positions become visible in order (PostgreSQL sequences do not).
 
-    Sent on the driver's own cursor, so inside an append's pipeline (`events.driver`) the lock
-    goes ahead of the append's lookups in the same round trip.
+    A transaction-scoped advisory lock: it needs no right on any table (`LOCK TABLE` needs
+    UPDATE), so the role casebook serves with can take it, and it ends with the transaction.
+    Every insert into events takes it too (a trigger, migration 0007), for writers that do not
+    come through here. Sent on the driver's own cursor, so inside an append's pipeline
+    (`events.driver`) the lock goes ahead of the append's lookups in the same round trip.
     """
     if connection.dialect.name == "postgresql":
-        DriverSQL.of(connection).execute("LOCK TABLE events IN EXCLUSIVE MODE")
+        DriverSQL.of(connection).execute(_APPEND_LOCK)

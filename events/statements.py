@@ -31,10 +31,12 @@ T = TypeVar("T")
 Later = Callable[[], T]
 
 _EVENT_COLUMNS = (
-    "event_id, type, version, scheme, case_ref, stream_version, occurred_at, local_date, period, "
-    "recorded_at, recorded_by, data, key_id"
+    "position, event_id, type, version, scheme, case_ref, stream_version, occurred_at, local_date,"
+    " period, recorded_at, recorded_by, data, key_id, chain"
 )
-_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {in_list(13)}"
+_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {in_list(15)}"
+#: The newest row: where the next position and the next link of the chain start from.
+_HEAD = "SELECT position, chain FROM events ORDER BY position DESC LIMIT 1"
 _NEXT_POSITIONS = (
     "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence('events', 'position')::regclass"
     " AS seq) AS s, generate_series(1, ?)"
@@ -128,8 +130,29 @@ def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, li
     return read
 
 
-def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[int]]:
-    """Insert event rows (as `Batch._write` builds them); their positions, in the order given."""
+def head(driver: DriverSQL) -> Later[tuple[int, str | None]]:
+    """The newest stored event's position and chain; (0, None) for an empty log."""
+    sent = driver.send(_HEAD)
+
+    def read() -> tuple[int, str | None]:
+        rows = sent.rows()
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
+
+    return read
+
+
+def next_positions(driver: DriverSQL, count: int) -> Later[list[int]]:
+    """PostgreSQL: `count` positions taken from the log's sequence, in order.
+
+    Taken under the append lock, so they become visible in the order taken. One that goes
+    unused (a refused or duplicate event) is a gap in the positions, as a rolled-back insert is.
+    """
+    sent = driver.send(_NEXT_POSITIONS, [count])
+    return lambda: sorted(row[0] for row in sent.rows())
+
+
+def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
+    """Insert event rows as `Batch._write` builds them, each with its position and chain."""
     # The rows of a batch share one recorded_at: convert it once.
     shared = rows[0]["recorded_at"] if rows else None
     shared_value = driver.time(shared) if shared is not None else None
@@ -141,25 +164,9 @@ def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> Later[list[i
         for row in rows
     ]
     if len(rows) == 1:
-        if driver.sqlite:
-            position = driver.execute(_INSERT_EVENT, values[0]).lastrowid
-            return lambda: [position]
-        sent = driver.send(_INSERT_EVENT + " RETURNING position", values[0])
-        return lambda: [sent.rows()[0][0]]
-    if driver.sqlite:
-        # The write lock is held, so the next positions are known: giving them lets the rows go
-        # as one batch (SQLite cannot return the positions of a multi-row insert in order).
-        start = driver.rows("SELECT COALESCE(MAX(position), 0) FROM events")[0][0] + 1
-        positions = list(range(start, start + len(rows)))
-    else:
-        # Taking the positions first lets the driver send a plain batch insert, which costs a
-        # third of one that returns them; the append lock keeps them in commit order all the same.
-        positions = sorted(row[0] for row in driver.rows(_NEXT_POSITIONS, [len(rows)]))
-    driver.insert(
-        "events", ("position", *_EVENT_COLUMNS.split(", ")),
-        ([position, *value] for position, value in zip(positions, values, strict=True)),
-    )
-    return lambda: positions
+        driver.execute(_INSERT_EVENT, values[0])
+        return
+    driver.insert("events", _EVENT_COLUMNS.split(", "), values)
 
 
 def insert_cases(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
@@ -212,6 +219,7 @@ def insert_voids(driver: DriverSQL, voids: list[dict[str, Any]]) -> None:
 
 def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> list[Any]:
     return [
+        row["position"],
         row["event_id"],
         row["type"],
         row["version"],
@@ -225,6 +233,7 @@ def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> l
         row["recorded_by"],
         row["data"],
         row["key_id"],
+        row["chain"],
     ]
 
 

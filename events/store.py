@@ -7,15 +7,17 @@ of events is checked and written by `events.batch.Batch`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+from json import JSONDecodeError
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.batch import AppendReport, Batch, ConcurrencyConflict, LineError, Projector
 from events.db import lock_for_append
-from events.interchange import InvalidEvent, parse_event
+from events.interchange import DEFAULT_LIMITS, InvalidEvent, TimeLimits, parse_event, read_json
 from events.model import NewEvent, StoredEvent, stored_from_row
 from events.quarters import utc_now
 from events.subjects import readable_events
@@ -50,13 +52,20 @@ def append(
     *,
     project: Projector,
     expected_versions: Mapping[str, int] | None = None,
+    recorded_at: datetime | None = None,
+    visible_schemes: AbstractSet[str] | None = None,
 ) -> AppendReport:
-    """Append events after checking every rule; raise `EventsRefused` if any one is refused."""
+    """Append events after checking every rule; raise `EventsRefused` if any one is refused.
+
+    `recorded_at` is the clock unless given (tests of what happens as time passes give it).
+    `visible_schemes` are the schemes whose cases the writer may read (None: all of them): an
+    expected version of any other scheme's case is checked as if that case did not exist.
+    """
     report = AppendReport()
-    batch = Batch(connection, project, recorded_at=utc_now(), locked=False)
+    batch = Batch(connection, project, recorded_at=recorded_at or utc_now(), locked=False)
     batch.run(
         list(enumerate(new_events, start=1)), report, keep_stored=True,
-        expected_versions=expected_versions or {},
+        expected_versions=expected_versions or {}, visible_schemes=visible_schemes,
     )
     if report.errors:
         raise EventsRefused(report.errors)
@@ -71,6 +80,7 @@ def import_lines(
     project: Projector,
     chunk_size: int = 1000,
     on_progress: Callable[[int], None] | None = None,
+    limits: TimeLimits = DEFAULT_LIMITS,
 ) -> AppendReport:
     """Check and append JSON lines in chunks; the caller rolls back if `errors` is not empty.
 
@@ -88,12 +98,13 @@ def import_lines(
         if not text.strip():
             continue
         try:
-            line = json.loads(text)
-            chunk.append((number, parse_event(line, default_recorded_by=default_recorded_by)))
-        except json.JSONDecodeError as error:
-            report.errors.append(LineError(number, "line", f"Not valid JSON ({error.msg})."))
+            line = read_json(text)
+            chunk.append((number, parse_event(line, default_recorded_by=default_recorded_by,
+                                              limits=limits)))
         except InvalidEvent as error:
             report.errors.extend(LineError(number, f, " ".join(m)) for f, m in error.errors.items())
+        except ValueError as error:
+            report.errors.append(LineError(number, "line", _not_json(error)))
         if len(chunk) >= chunk_size:
             batch.run(chunk, report, keep_stored=False, defer_projection=True)
             chunk = []
@@ -104,6 +115,12 @@ def import_lines(
         batch.run(chunk, report, keep_stored=False, defer_projection=True)
     batch.project_pending()
     return report
+
+
+def _not_json(error: ValueError) -> str:
+    if isinstance(error, JSONDecodeError):
+        return f"Not valid JSON ({error.msg})."
+    return str(error)
 
 
 class _Statistics:

@@ -53,6 +53,9 @@ events = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
     #: The subject key its personal fields are sealed with (events.subjects); None if none.
     sa.Column("key_id", sa.String(36), index=True),
+    #: SHA-256 of the previous row's chain and this row's content (events.chain): a row changed
+    #: by someone who got past the triggers no longer matches it.
+    sa.Column("chain", sa.String(64)),
     sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
     sa.Index("ix_events_scheme_period", "scheme", "period"),
     sa.Index("ix_events_local_date", "local_date"),

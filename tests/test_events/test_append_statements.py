@@ -155,8 +155,10 @@ def _stored_state(url: str) -> dict[str, Any]:
             state = {
                 "events": logged,
                 "cases": connection.execute(sa.select(cases).order_by(cases.c.case_ref)).all(),
+                # Reasons are sealed with random nonces; the void events above carry them opened.
                 "voids": connection.execute(
-                    sa.select(event_voids).order_by(event_voids.c.target_id)).all(),
+                    sa.select(event_voids.c.target_id, event_voids.c.void_id)
+                    .order_by(event_voids.c.target_id)).all(),
                 "keys": connection.execute(
                     sa.select(subject_keys.c.kind, subject_keys.c.lookup)
                     .order_by(subject_keys.c.lookup)).all(),
