@@ -110,9 +110,8 @@ def test_after_erasure_no_byte_of_the_subject_is_readable_anywhere(
     assert all_figures(engine) == figures
 
 
-def test_every_sqlite_connection_overwrites_what_it_deletes(engine: Engine, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("a SQLite setting")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_sqlite_connection_overwrites_what_it_deletes(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar_one() == 1
 
