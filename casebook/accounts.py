@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from casebook import sessions
@@ -108,7 +109,7 @@ def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
             raise AccountError("username", problem)
         user = User(username=username, role=role, active=True, failed_logins=0,
                     schemes=[UserScheme(scheme_id=s) for s in chosen])
-        user.set_password(password)
+        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
         db.add(user)
     return user, password
 
@@ -159,7 +160,7 @@ def reset_password(user_id: int, by: str) -> tuple[User, str]:
     password = generate_password()
     with writing_session() as db:
         user = _user(db, user_id)
-        user.set_password(password)
+        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
         sessions.end_all(db, user_id)
         # The sign-in lock counts failures since the last reset (see casebook.lockout).
         record(db.connection(), by, PASSWORD_RESET, username_key(user.username))

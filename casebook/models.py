@@ -72,9 +72,9 @@ class User(Base):
         """The schemes assigned to this user (meaningful for partners)."""
         return {s.scheme_id for s in self.schemes}
 
-    def set_password(self, password: str) -> None:
-        """Store a salted hash of `password` with werkzeug's current default (scrypt)."""
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of `password`, made with werkzeug's `method` (scrypt unless told)."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Whether `password` matches the stored hash."""

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_IMPORT_BYTES": 512 * 1024 * 1024,
     #: The first day an event may have happened on (forms, API and import alike).
     "EARLIEST_DATE": EARLIEST_DATE,
+    #: How passwords are hashed (werkzeug's method string); the tests choose a cheap one.
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {

@@ -126,6 +126,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
+        # scrypt costs about half a second a user on these machines; the tests make hundreds.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.instance_path = str(tmp_path / "instance")
     yield app

@@ -105,7 +105,9 @@ def test_the_session_cookie_is_http_only_and_same_site(
 
 def test_passwords_are_stored_as_scrypt_hashes(app, make_user: MakeUser) -> None:
     from casebook.models import User, reading_session
+    from casebook.settings import DEFAULTS
 
+    app.config["PASSWORD_HASH_METHOD"] = DEFAULTS["PASSWORD_HASH_METHOD"]
     user = make_user("officer")
     with app.app_context(), reading_session() as db:
         stored = db.get(User, user.id)
