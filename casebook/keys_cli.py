@@ -11,8 +11,9 @@ import click
 from casebook.cli import casebook_group
 from casebook.database import engine
 from casebook.erasure import scrub
+from casebook.private_files import write_new_private
 from events.db import writing
-from events.keyfile import KEY_FILE, KeyFileError, key_encryption_key, new_key_file
+from events.keyfile import KEY_FILE, KeyFileError, key_encryption_key, new_key_text
 from events.subjects import wrap_stored_keys
 
 
@@ -25,9 +26,7 @@ def keys_group() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def new_file_command(path: Path) -> None:
     """Write a new key file at PATH, readable by its owner only."""
-    try:
-        new_key_file(path)
-    except FileExistsError:
+    if not write_new_private(path, new_key_text()):
         click.echo(f"{path} exists already: a key file is never replaced, as the keys wrapped "
                    "with it could not be read again. Choose another path.", err=True)
         sys.exit(1)

@@ -34,11 +34,9 @@ def key_encryption_key() -> bytes | None:
     return _read(path) if path else None
 
 
-def new_key_file(path: Path) -> None:
-    """Write a new random key file readable by its owner only; refuse to replace one."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(AESGCM.generate_key(bit_length=256).hex() + "\n")
+def new_key_text() -> str:
+    """The text of a new key file: a random 256-bit key, in hex."""
+    return AESGCM.generate_key(bit_length=256).hex() + "\n"
 
 
 @lru_cache(maxsize=8)
