@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from casebook.private_files import private_folder
+from casebook.services.private_files import private_folder
 from events.db import make_engine, writing
 from events.tables import schemes
 from projections.catalogue import install_figures

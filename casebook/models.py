@@ -42,7 +42,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    # Unused since sign-in locks are counted from the access log (casebook.lockout), which
+    # Unused since sign-in locks are counted from the access log (casebook.services.sign_in), which
     # counts names that have no account too; kept because the columns exist.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

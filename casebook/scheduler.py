@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from casebook.retention import RetentionPolicy, run_retention
+from casebook.services.retention import RetentionPolicy, run_retention
 from events.chain import verify
 from events.interchange import EARLIEST_DATE
 from events.quarters import LONDON, utc_now

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from casebook.private_files import private_folder, write_new_private
+from casebook.services.private_files import private_folder, write_new_private
 from events.interchange import EARLIEST_DATE, TimeLimits
 
 DEFAULTS: dict[str, Any] = {

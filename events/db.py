@@ -78,7 +78,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # triggers that refuse a DELETE of the log.
         cursor.execute("PRAGMA recursive_triggers = ON")
         # A destroyed subject key must not survive in freed space of the file or the log
-        # (checkpointed after an erasure: casebook.erasure.scrub).
+        # (checkpointed after an erasure: casebook.services.erasure.scrub).
         cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 

@@ -38,8 +38,8 @@ def test_a_lower_layer_never_imports_a_higher_one(package: str) -> None:
 
 def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from casebook.cli import main\n    import flask\n")
-    assert imported_modules(sample) == {"casebook.cli", "flask"}
+    sample.write_text("def f():\n    from casebook.cli.data import main\n    import flask\n")
+    assert imported_modules(sample) == {"casebook.cli.data", "flask"}
 
 
 def test_a_command_starts_without_the_libraries_only_some_commands_use() -> None:
@@ -50,7 +50,7 @@ def test_a_command_starts_without_the_libraries_only_some_commands_use() -> None
 
     loaded = subprocess.run(
         [sys.executable, "-c",
-         "import sys, casebook.cli; from casebook import create_app; create_app({'TESTING': True,"
+         "import sys, casebook.cli.data; from casebook import create_app; create_app({'TESTING': True,"
          " 'DATABASE_URL': 'sqlite://'}); print(sorted({'alembic', 'openpyxl'} & sys.modules.keys()))"],
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout.strip()

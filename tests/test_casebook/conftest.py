@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from casebook.accounts import create_user
+from casebook.services.accounts import create_user
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ MakeToken = Callable[..., TokenUser]
 @pytest.fixture
 def make_token(app: Flask, make_user: MakeUser) -> MakeToken:
     """`make_token(role, schemes=())` adds a user and an API token for them."""
-    from casebook.accounts import create_token
+    from casebook.services.accounts import create_token
 
     def make(role: str, schemes: Iterable[str] = ()) -> TokenUser:
         user = make_user(role, schemes)

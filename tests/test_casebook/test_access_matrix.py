@@ -87,7 +87,7 @@ class Visitor:
 
 @pytest.fixture
 def visitors(app: Flask, make_user: MakeUser) -> list[Visitor]:
-    from casebook.accounts import create_token
+    from casebook.services.accounts import create_token
 
     found = [Visitor(None, app.test_client(), None)]
     for role in ROLES:

@@ -69,7 +69,7 @@ def test_a_disabled_user_is_signed_out_and_their_tokens_stop_working(
     officer = signed_in(victim, "officer")
     assert victim.get("/signed-in").status_code == 200
     with app.app_context():
-        from casebook.accounts import create_token
+        from casebook.services.accounts import create_token
         token = create_token(officer.username, "script")
     headers = {"Authorization": f"Bearer {token}"}
     assert victim.get("/api/events", headers=headers).status_code == 200

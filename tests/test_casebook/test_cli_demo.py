@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskCliRunner
 
-from casebook.demo import demo_events
+from casebook.services.demo import demo_events
 from events.quarters import FinancialYear
 
 TODAY = datetime.now(ZoneInfo("Europe/London")).date()

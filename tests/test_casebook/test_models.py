@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from casebook.auth import Anonymous, can_log, can_read_events, can_read_figures, readable_schemes
 from casebook.models import Base, User, UserScheme
+from casebook.web.auth import Anonymous, can_log, can_read_events, can_read_figures, readable_schemes
 
 
 def test_the_migration_creates_every_column_the_models_use(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from casebook.pages.chart import bar_chart
+from projections.presentation.chart import bar_chart
 from tests.helpers import event, log, notice, referral, value, void
 from tests.test_casebook.conftest import SignedIn
 from tests.test_casebook.page_reading import text_of

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from casebook.pages import eventlog
+from casebook.web.pages import eventlog
 from tests.helpers import event, log, notice, referral, void
 from tests.test_casebook.conftest import SignedIn
 

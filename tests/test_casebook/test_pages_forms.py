@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from casebook.forms import form_for, read_submission, submission_errors
-from casebook.pages.describe import local_time, occurred
+from casebook.web.forms import form_for, read_submission, submission_errors
+from casebook.web.pages.describe import local_time, occurred
 from events.interchange import InvalidEvent, parse_event
 from events.types import EVENT_TYPES, event_type
 

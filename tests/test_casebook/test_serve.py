@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from casebook.serve import ensure_first_admin
+from casebook.cli.serve import ensure_first_admin
 from events.tables import events
 from tests.test_casebook.conftest import csrf_token_from
 

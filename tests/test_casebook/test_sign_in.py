@@ -211,9 +211,9 @@ def _json_sign_in(client: FlaskClient, username: str, password: str):
 def _failures(app, username: str) -> int:
     import sqlalchemy as sa
 
-    from casebook.access_log import access_log
-    from casebook.lockout import SIGN_IN_FAILED
-    from casebook.usernames import username_key
+    from casebook.services.access_log import access_log
+    from casebook.services.sign_in import SIGN_IN_FAILED
+    from casebook.services.usernames import username_key
 
     with app.app_context():
         from casebook.database import engine
@@ -293,11 +293,11 @@ def _insert_failures(app, username: str, minutes_ago: list[float]) -> None:
 
     import sqlalchemy as sa
 
-    from casebook.access_log import access_log
     from casebook.database import engine
-    from casebook.lockout import SIGN_IN_FAILED
     from casebook.models import utc_now
-    from casebook.usernames import username_key
+    from casebook.services.access_log import access_log
+    from casebook.services.sign_in import SIGN_IN_FAILED
+    from casebook.services.usernames import username_key
 
     now = utc_now()
     with app.app_context(), engine().begin() as connection:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page
 from sqlalchemy.engine import Engine
 
-from projections.render import CSV_COLUMNS
+from projections.presentation.render import CSV_COLUMNS
 from tests.helpers import event, log, referral
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artefacts" / "screenshots"

@@ -16,7 +16,7 @@ from projections.archive import SCHEDULED, generate
 from projections.catalogue import load_figures
 from projections.definitions import Figure, default_figures, figure_from_dict
 from projections.figures import FigureValue
-from projections.formats import render_stored
+from projections.presentation.formats import render_stored
 from projections.publish import count_text, is_suppressed, publish, rate_text
 from projections.published_periods import published_to_date, published_year
 from tests.helpers import event, log, referral

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from werkzeug.routing import BuildError
 from werkzeug.test import TestResponse
 
-from casebook.accounts import create_token
-from casebook.forms import form_for, read_submission
+from casebook.services.accounts import create_token
+from casebook.web.forms import form_for, read_submission
 from events.types import EVENT_TYPES
 from tests.helpers import event
 from tests.test_casebook.conftest import TestUser, csrf_token_from, sign_in

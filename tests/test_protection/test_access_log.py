@@ -15,7 +15,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from casebook.access_log import access_log
+from casebook.services.access_log import access_log
 from events.quarters import FinancialYear
 from projections.archive import by_hand, generate
 from tests.helpers import event, log, referral
@@ -82,7 +82,7 @@ def rows_of(engine: Engine, request: Any) -> list[tuple[str, str, str]]:
 
 
 def test_every_route_declares_whether_it_shows_personal_data(app: Flask) -> None:
-    from casebook.audit import declaration
+    from casebook.web.audit import declaration
 
     unmarked, both = [], []
     for endpoint in sorted({endpoint for endpoint, _, _ in routes(app)}):
@@ -103,7 +103,7 @@ def test_every_page_an_admin_opens_writes_one_row_exactly_when_it_shows_personal
     app: Flask, client: FlaskClient, engine: Engine, signed_in: SignedIn,
     make_user: MakeUser, make_token: MakeToken,
 ) -> None:
-    from casebook.audit import declaration
+    from casebook.web.audit import declaration
 
     samples = _samples(engine, make_user)
     stored = generate(engine, FinancialYear(2024).quarter(1), by_hand("tester"),

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from casebook.access_log import record
+from casebook.services.access_log import record
 from events.chain import verify
 from events.db import writing
 from events.quarters import FinancialYear

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
 from casebook import create_app
-from casebook.pages.summaries import DOWNLOADS, VARIANTS
+from casebook.web.pages.summaries import DOWNLOADS, VARIANTS
 from tests.helpers import log, referral
 from tests.test_casebook.conftest import MakeUser, SignedIn, csrf_token_from, sign_in
 from tests.test_casebook.test_access_matrix import FILENAMES, PLAIN_SAMPLES, routes

@@ -85,7 +85,7 @@ def _probes(app: Flask, csrf: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
 @pytest.fixture
 def admin(app: Flask, make_user: MakeUser) -> Prober:
     """An administrator, who may reach every route, signed in and with a token."""
-    from casebook.accounts import create_token
+    from casebook.services.accounts import create_token
 
     user = make_user("admin")
     client = app.test_client()

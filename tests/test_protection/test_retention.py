@@ -103,7 +103,7 @@ def test_the_scheduled_retention_job_erases_what_the_command_would(
     from datetime import UTC, datetime
 
     from casebook import scheduler
-    from casebook.retention import RetentionPolicy
+    from casebook.services.retention import RetentionPolicy
 
     _cases(engine)
     before = all_figures(engine)

