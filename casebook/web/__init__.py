@@ -39,7 +39,7 @@ BLUEPRINTS = [
 CSRF_EXEMPT = frozenset({"api"})
 
 #: govuk-frontend's dist/govuk folder, copied here by `make assets` (git-ignored).
-GOVUK_DIST = Path(__file__).parent / "static" / "govuk"
+GOVUK_DIST = Path(__file__).parent.parent / "static" / "govuk"
 
 #: The service navigation: label, endpoint, and who sees it.
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
