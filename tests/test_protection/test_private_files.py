@@ -113,8 +113,13 @@ def test_import_refuses_a_named_pipe_without_waiting_for_a_writer(
     try:
         code, said = _import(runner, pipe)
     finally:
-        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))  # lets a still-waiting writer go
-        writer.join()
+        # A reader held open until the writer is done lets it go whether it is already waiting
+        # in open() or not there yet; opening and closing at once would race the thread.
+        reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            writer.join()
+        finally:
+            os.close(reader)
     assert code == 2 and "is a pipe, not a regular file." in said
     assert exported(engine) == []
 
