@@ -85,10 +85,8 @@ class SubjectUnknown(LookupError):
 @cache
 def personal_fields(type_name: str) -> frozenset[str]:
     """The data fields of an event type that hold personal data."""
-    schema = EVENT_TYPES[type_name].schema
-    return frozenset(
-        name for name, f in schema._declared_fields.items() if f.metadata.get("personal")
-    )
+    declared = EVENT_TYPES[type_name].schema().fields
+    return frozenset(name for name, field in declared.items() if field.metadata.get("personal"))
 
 
 def readable_events() -> sa.Select[Any]:

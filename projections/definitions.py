@@ -88,7 +88,7 @@ class Figure:
 def _is_free_text(types: Sequence[str], field_name: str) -> bool:
     """Whether any of these types takes the field as typed text rather than a chosen value."""
     for type_name in types:
-        declared = EVENT_TYPES[type_name].schema._declared_fields.get(field_name)
+        declared = EVENT_TYPES[type_name].schema().fields.get(field_name)
         if declared is None:
             continue
         if isinstance(declared, fields.String) and not declared.metadata.get("choices"):
