@@ -197,10 +197,14 @@ class DriverSQL:
 
 #: Each connection's `DriverSQL`, for as long as the connection lives.
 _DRIVERS: WeakKeyDictionary[Connection, DriverSQL] = WeakKeyDictionary()
-#: Keys per `any_of`: under SQLite's bound-parameter limit; on PostgreSQL one array takes any.
-_SQLITE_KEYS = 500
+#: Most keys one `IN` list binds (a parameter each, on either backend): under SQLite's
+#: bound-parameter limit. The store's and the projections' key lookups all go in parts this size.
+IN_CHUNK = 500
+#: Keys per `any_of`: SQLite binds each; on PostgreSQL one array takes any number.
+_SQLITE_KEYS = IN_CHUNK
 _POSTGRES_KEYS = 50_000
-#: From this many rows on, `insert` uses COPY on PostgreSQL.
+#: From this many rows on, a bulk insert into the log or a read model goes by COPY on PostgreSQL
+#: (`insert` here, `projections.bulk`): below it the COPY's set-up costs more than it saves.
 COPY_FROM = 50
 
 

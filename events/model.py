@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -47,7 +47,10 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event as stored: its place in the log and when it was recorded."""
+    """An event as stored: its place in the log and when it was recorded.
+
+    Its fields are the columns of `events.tables.events` but the chain, in the table's order.
+    """
 
     position: int
     event_id: str
@@ -99,24 +102,17 @@ def stored_from_row(row: Any) -> StoredEvent:
 
     Personal fields decrypt where the row carries its key (`events.subjects.readable_events`).
     """
-    key_id = getattr(row, "key_id", None)
-    data = open_data(json.loads(row.data), row.event_id, key_id, row)
-    event_type = EVENT_TYPES[row.type]
-    if row.version != event_type.version:
-        data = event_type.upcast(data, row.version)
+    values = row._mapping
+    key_id = values.get("key_id")
+    data = open_data(json.loads(values["data"]), values["event_id"], key_id, row)
+    event_type = EVENT_TYPES[values["type"]]
+    if values["version"] != event_type.version:
+        data = event_type.upcast(data, values["version"])
     return StoredEvent(
-        position=row.position,
-        event_id=row.event_id,
-        type=row.type,
-        version=event_type.version,
-        scheme=row.scheme,
-        case_ref=row.case_ref,
-        stream_version=row.stream_version,
-        occurred_at=row.occurred_at,
-        local_date=row.local_date,
-        period=row.period,
-        recorded_at=row.recorded_at,
-        recorded_by=row.recorded_by,
-        data=data,
-        key_id=key_id,
+        **{name: values[name] for name in _AS_READ},
+        version=event_type.version, data=data, key_id=key_id,
     )
+
+
+#: The fields of a `StoredEvent` read from its row as they are stored (the others are worked out).
+_AS_READ = tuple(f.name for f in fields(StoredEvent) if f.name not in ("version", "data", "key_id"))

@@ -11,6 +11,7 @@ LONDON = ZoneInfo("Europe/London")
 
 _QUARTER_TEXT = re.compile(r"^(\d{4})/(\d{2}) Q([1-4])$")
 _YEAR_TEXT = re.compile(r"^(\d{4})/(\d{2})$")
+_QUARTER_LABEL = re.compile(r"^[Qq]?([1-4])$")
 
 
 class BadPeriod(ValueError):
@@ -152,11 +153,11 @@ class FinancialYear:
 
 
 def parse_quarter_label(text: str) -> int:
-    """Read `Q1`..`Q4` (any case) as the quarter number."""
-    cleaned = text.strip().upper()
-    if cleaned not in ("Q1", "Q2", "Q3", "Q4"):
+    """Read a quarter of a year, `Q1`..`Q4` (any case) or `1`..`4`, as its number."""
+    match = _QUARTER_LABEL.match(text.strip())
+    if not match:
         raise BadPeriod(f"{text!r} is not a quarter: use Q1, Q2, Q3 or Q4")
-    return int(cleaned[1])
+    return int(match[1])
 
 
 def _consecutive(start: int, end_two_digits: int) -> bool:

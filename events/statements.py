@@ -11,30 +11,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events import rules
-from events.driver import DriverSQL, Pending, in_list, sorted_parts
+from events.driver import IN_CHUNK, DriverSQL, Pending, in_list, sorted_parts
 from events.model import canonical_json, stored_from_row
 from events.subjects import readable_events
-from events.tables import events
+from events.tables import EVENT_COLUMNS, column_kinds, events
 
 #: Events the case rules look back at.
 RULE_TYPES = ("notice.issued", "application.received", "threshold.decided")
-_IN_CHUNK = 500
 
 T = TypeVar("T")
 #: A lookup already sent (in a pipeline on PostgreSQL): call it for its answer.
 Later = Callable[[], T]
 
-_EVENT_COLUMNS = (
-    "position, event_id, type, version, scheme, case_ref, stream_version, occurred_at, local_date,"
-    " period, recorded_at, recorded_by, data, key_id, chain"
-)
-_INSERT_EVENT = f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES {in_list(15)}"
+_INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {in_list(len(EVENT_COLUMNS))}"
+#: Where the events table's times and dates are in its rows: those values are bound converted.
+_TIMES = tuple(i for i, kind in enumerate(column_kinds(events)[1]) if kind == "time")
+_DATES = tuple(i for i, kind in enumerate(column_kinds(events)[1]) if kind == "date")
+_EVENT_VALUES = itemgetter(*EVENT_COLUMNS)
 #: The newest row: where the next position and the next link of the chain start from.
 _HEAD = "SELECT position, chain FROM events ORDER BY position DESC LIMIT 1"
 _NEXT_POSITIONS = (
@@ -53,7 +53,7 @@ def stored_ids(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
 def stored_contents(connection: Connection, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """What an idempotent re-append is compared on, for stored events (decrypted, upcast)."""
     found: dict[str, dict[str, Any]] = {}
-    for part in sorted_parts(event_ids, _IN_CHUNK):
+    for part in sorted_parts(event_ids, IN_CHUNK):
         for row in connection.execute(_STORED, {"ids": part}):
             stored = stored_from_row(row)
             found[stored.event_id] = {
@@ -152,21 +152,25 @@ def next_positions(driver: DriverSQL, count: int) -> Later[list[int]]:
 
 
 def insert_events(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
-    """Insert event rows as `Batch._write` builds them, each with its position and chain."""
+    """Insert event rows as `events.rows.event_rows` builds them, each with its position and chain."""
+    if not rows:
+        return
+    time, day = driver.time, driver.date
     # The rows of a batch share one recorded_at: convert it once.
-    shared = rows[0]["recorded_at"] if rows else None
-    shared_value = driver.time(shared) if shared is not None else None
-    values = [
-        _event_values(
-            driver, row,
-            shared_value if row["recorded_at"] is shared else driver.time(row["recorded_at"]),
-        )
-        for row in rows
-    ]
+    shared = rows[0]["recorded_at"]
+    shared_value = time(shared)
+    values: list[list[Any]] = []
+    for row in rows:
+        value = list(_EVENT_VALUES(row))
+        for i in _TIMES:
+            value[i] = shared_value if value[i] is shared else time(value[i])
+        for i in _DATES:
+            value[i] = day(value[i])
+        values.append(value)
     if len(rows) == 1:
         driver.execute(_INSERT_EVENT, values[0])
         return
-    driver.insert("events", _EVENT_COLUMNS.split(", "), values)
+    driver.insert("events", EVENT_COLUMNS, values)
 
 
 def insert_cases(driver: DriverSQL, rows: list[dict[str, Any]]) -> None:
@@ -215,26 +219,6 @@ def insert_voids(driver: DriverSQL, voids: list[dict[str, Any]]) -> None:
         "event_voids", ("target_id", "void_id", "reason"),
         ((v["target_id"], v["void_id"], v["reason"]) for v in voids),
     )
-
-
-def _event_values(driver: DriverSQL, row: dict[str, Any], recorded_at: Any) -> list[Any]:
-    return [
-        row["position"],
-        row["event_id"],
-        row["type"],
-        row["version"],
-        row["scheme"],
-        row["case_ref"],
-        row["stream_version"],
-        driver.time(row["occurred_at"]),
-        driver.date(row["local_date"]),
-        row["period"],
-        recorded_at,
-        row["recorded_by"],
-        row["data"],
-        row["key_id"],
-        row["chain"],
-    ]
 
 
 def _rows(sent: list[Pending]) -> Iterator[tuple[Any, ...]]:

@@ -2,7 +2,8 @@
 
 Everything here runs inside the caller's write transaction (see `events.db.writing`), so the
 events, the store's indexes and the projections' rows commit or roll back together. Each chunk
-of events is checked and written by `events.batch.Batch`.
+of events is checked and written by `events.batch.Batch`. Inside casebook only
+`casebook.services.recording` calls `append` and `import_lines`, with the projector bound.
 """
 
 from __future__ import annotations
@@ -15,18 +16,23 @@ from json import JSONDecodeError
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.batch import AppendReport, Batch, ConcurrencyConflict, LineError, Projector
+from events.batch import Batch, Projector
+from events.checks import ConcurrencyConflict, EventIdReused
 from events.db import lock_for_append
 from events.interchange import DEFAULT_LIMITS, InvalidEvent, TimeLimits, parse_event, read_json
 from events.model import NewEvent, StoredEvent, stored_from_row
 from events.quarters import utc_now
+from events.report import AppendReport, LineError
 from events.subjects import readable_events
 from events.tables import events
 
 __all__ = [
-    "AppendReport", "ConcurrencyConflict", "EventsRefused", "LineError", "Projector", "append",
-    "get_event", "import_lines", "last_position", "read_events",
+    "AppendReport", "ConcurrencyConflict", "EventIdReused", "EventsRefused", "LineError",
+    "Projector", "append", "get_event", "import_lines", "last_position", "read_events",
 ]
+
+#: An import checks and writes its lines this many at a time.
+CHUNK = 1000
 
 #: An import folds its events into the read models this many at a time. Every fold updates the
 #: same few hundred figure rows; on PostgreSQL each update inside one long transaction leaves a
@@ -41,8 +47,10 @@ ANALYSE_FROM = 5_000
 class EventsRefused(ValueError):
     """Some of the events given could not be stored; nothing was."""
 
-    def __init__(self, errors: Sequence[LineError]):
+    def __init__(self, errors: Sequence[LineError], reused: Sequence[str] = ()):
         self.errors = list(errors)
+        #: Ids already stored with other content (their errors are among `errors`, under "id").
+        self.reused = list(reused)
         super().__init__("; ".join(str(e) for e in self.errors[:20]))
 
 
@@ -55,7 +63,8 @@ def append(
     recorded_at: datetime | None = None,
     visible_schemes: AbstractSet[str] | None = None,
 ) -> AppendReport:
-    """Append events after checking every rule; raise `EventsRefused` if any one is refused.
+    """Append events after checking every rule; raise `EventsRefused` if any one is refused
+    (nothing is written then), `ConcurrencyConflict` if a case is not at its expected version.
 
     `recorded_at` is the clock unless given (tests of what happens as time passes give it).
     `visible_schemes` are the schemes whose cases the writer may read (None: all of them): an
@@ -63,12 +72,13 @@ def append(
     """
     report = AppendReport()
     batch = Batch(connection, project, recorded_at=recorded_at or utc_now(), locked=False)
-    batch.run(
-        list(enumerate(new_events, start=1)), report, keep_stored=True,
+    checked = batch.check(
+        list(enumerate(new_events, start=1)), report,
         expected_versions=expected_versions or {}, visible_schemes=visible_schemes,
     )
     if report.errors:
-        raise EventsRefused(report.errors)
+        raise EventsRefused(report.errors, report.reused)
+    batch.write(checked, report, keep_stored=True)
     return report
 
 
@@ -78,7 +88,7 @@ def import_lines(
     *,
     default_recorded_by: str,
     project: Projector,
-    chunk_size: int = 1000,
+    chunk_size: int = CHUNK,
     on_progress: Callable[[int], None] | None = None,
     limits: TimeLimits = DEFAULT_LIMITS,
 ) -> AppendReport:
@@ -106,13 +116,13 @@ def import_lines(
         except ValueError as error:
             report.errors.append(LineError(number, "line", _not_json(error)))
         if len(chunk) >= chunk_size:
-            batch.run(chunk, report, keep_stored=False, defer_projection=True)
+            batch.write(batch.check(chunk, report), report, keep_stored=False, defer_projection=True)
             chunk = []
             if len(batch.unprojected) >= PROJECT_EVERY:
                 batch.project_pending()
             statistics.update(report.written)
     if chunk:
-        batch.run(chunk, report, keep_stored=False, defer_projection=True)
+        batch.write(batch.check(chunk, report), report, keep_stored=False, defer_projection=True)
     batch.project_pending()
     return report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,6 +61,23 @@ events = sa.Table(
     sa.Index("ix_events_scheme_period", "scheme", "period"),
     sa.Index("ix_events_local_date", "local_date"),
 )
+
+#: The events table's columns in its order: what every insert into the log names, and (all but
+#: the chain) what a `events.model.StoredEvent` carries.
+EVENT_COLUMNS: tuple[str, ...] = tuple(events.c.keys())
+
+
+@lru_cache(maxsize=32)
+def column_kinds(table: sa.Table) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """A table's columns, and which of them are times ("time") or dates ("date") to bind."""
+    names = tuple(column.name for column in table.columns)
+    kinds = tuple(
+        "time" if isinstance(c.type, UTCDateTime) else "date" if isinstance(c.type, sa.Date)
+        else None
+        for c in table.columns
+    )
+    return names, kinds
+
 
 #: One row per voided event: the primary key makes voiding the same event twice impossible.
 event_voids = sa.Table(

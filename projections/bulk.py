@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from events.driver import DriverSQL
-from events.tables import UTCDateTime
+from events.driver import COPY_FROM, DriverSQL
+from events.tables import column_kinds as _columns
 
 
 def upsert(
@@ -63,7 +63,7 @@ def _write(
         # In process, a prepared statement run once per row costs next to nothing.
         driver.executemany(_statement(table, conflict), tuples)
         return
-    if conflict is None and len(tuples) > _COPY_FROM:
+    if conflict is None and len(tuples) >= COPY_FROM:
         # New rows in bulk (a rebuild's): COPY is PostgreSQL's own fast path for loading.
         driver.copy(_q(table.name), [_q(name) for name in names], tuples)
         return
@@ -99,20 +99,6 @@ def unnest_statement(
 
 
 _PG = postgresql.dialect()
-#: From this many new rows on, COPY beats an INSERT.
-_COPY_FROM = 500
-
-
-@lru_cache(maxsize=32)
-def _columns(table: sa.Table) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
-    """A table's columns, and which of them are times or dates."""
-    names = tuple(column.name for column in table.columns)
-    kinds = tuple(
-        "time" if isinstance(c.type, UTCDateTime) else "date" if isinstance(c.type, sa.Date)
-        else None
-        for c in table.columns
-    )
-    return names, kinds
 
 
 @lru_cache(maxsize=64)

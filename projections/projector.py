@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.driver import DriverSQL
+from events.driver import IN_CHUNK, DriverSQL
 from events.model import StoredEvent, stored_from_row
 from events.tables import events
 from events.types import VOIDED
@@ -26,7 +26,6 @@ from projections.definitions import FigureIndex
 from projections.fold import Changes, MemberKey, Referral, gather, mark_repeats
 from projections.tables import Generation, projection_state
 
-_IN_CHUNK = 400
 ReferralKey = tuple[str, str]  # figure, subject
 ReturnKey = tuple[str, int]  # figure, period
 
@@ -368,5 +367,5 @@ def _upsert_set(
 
 def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
     items = list(items)
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]

@@ -113,7 +113,28 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     """The changes the events at positions after `after` up to `upto` make to the read models."""
     plans = _plans(index)
     changes = Changes()
-    groups: dict[tuple[str, str, int, str | None, tuple[Any, ...]], int] = {}
+    groups, void_targets = _group_rows(connection, plans, changes, after, upto)
+    _fold_groups(changes, plans, groups)
+    wanted = [key for key, plan in plans.items() if plan.one_by_one]
+    for single in _singles(connection, after, upto, wanted):
+        fold_figures(changes, plans[(single.scheme, single.type)].one_by_one, single, 1)
+
+    # After the events themselves, so a void in the same range finds its target already folded.
+    targets = load_targets(connection, void_targets)
+    for target_id in void_targets:
+        fold_event(changes, index, targets[target_id], sign=-1)
+    return changes
+
+
+#: Events alike for every figure: scheme, type, period, case (where it matters) and the values read.
+_GroupKey = tuple[str, str, int, str | None, tuple[Any, ...]]
+
+
+def _group_rows(
+    connection: Connection, plans: dict[tuple[str, str], Plan], changes: Changes, after: int, upto: int
+) -> tuple[dict[_GroupKey, int], list[str]]:
+    """Count the range's events by group, folding at once the few that cannot be grouped."""
+    groups: dict[_GroupKey, int] = {}
     # Many events carry the very same data text ({"notice":"cpw"}): decode each text once.
     seen: dict[tuple[Plan, str], tuple[Any, ...]] = {}
     void_targets: list[str] = []
@@ -126,9 +147,7 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
             continue
         plan = plans.get((scheme, type_name))
         if plan is None:
-            key: tuple[str, str, int, str | None, tuple[Any, ...]] = (
-                scheme, type_name, period, None, ()
-            )
+            key: _GroupKey = (scheme, type_name, period, None, ())
         else:
             values: tuple[Any, ...] = ()
             if plan.fields:
@@ -148,8 +167,11 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
             changes.activity[(scheme, period)] += 1
             data = _data(text, type_name, version, plan.version)
             fold_figures(changes, plan.grouped, Group(scheme, type_name, period, case_ref, data), 1)
+    return groups, void_targets
 
-    # Only the figures that count distinct cases need the groups split by case.
+
+def _fold_groups(changes: Changes, plans: dict[tuple[str, str], Plan], groups: dict[_GroupKey, int]) -> None:
+    """Fold each group once: by case for the figures that count distinct cases, else without."""
     uncased: dict[tuple[str, str, int, tuple[Any, ...]], int] = {}
     for (scheme, type_name, period, case_ref, values), n in groups.items():
         plan = plans.get((scheme, type_name))
@@ -165,16 +187,6 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
         if plan is not None and plan.uncased:
             data = dict(zip(plan.fields, values, strict=True))
             fold_figures(changes, plan.uncased, Group(scheme, type_name, period, None, data), n)
-
-    wanted = [key for key, plan in plans.items() if plan.one_by_one]
-    for single in _singles(connection, after, upto, wanted):
-        fold_figures(changes, plans[(single.scheme, single.type)].one_by_one, single, 1)
-
-    # After the events themselves, so a void in the same range finds its target already folded.
-    targets = load_targets(connection, void_targets)
-    for target_id in void_targets:
-        fold_event(changes, index, targets[target_id], sign=-1)
-    return changes
 
 
 def _data(text: str, type_name: str, version: int, current: int) -> dict[str, Any]:

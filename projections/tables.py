@@ -65,6 +65,13 @@ def generation(number: int) -> Generation:
     """The table objects of generation `number` (they may not exist in the database yet)."""
     g = f"_g{number}"
     md = sa.MetaData()
+    totals, members, activity = _counted_tables(md, g)
+    referrals, returns = _listed_tables(md, g)
+    return Generation(number, md, totals, members, referrals, returns, activity)
+
+
+def _counted_tables(md: sa.MetaData, g: str) -> tuple[sa.Table, sa.Table, sa.Table]:
+    """The running counts: totals, distinct members and each scheme's activity."""
     # Tables read only by their primary key are kept in its order on SQLite (WITHOUT ROWID):
     # a new row is one page written, not a row page and a key page. Not the referrals and
     # returns, which are read through a second index: SQLite would search their primary key's
@@ -93,6 +100,19 @@ def generation(number: int) -> Generation:
         sa.Column("n", sa.Integer, nullable=False),
         sqlite_with_rowid=False,
     )
+    activity = sa.Table(
+        f"scheme_activity{g}",
+        md,
+        sa.Column("scheme", sa.String(64), primary_key=True),
+        sa.Column("period", sa.Integer, primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    return totals, members, activity
+
+
+def _listed_tables(md: sa.MetaData, g: str) -> tuple[sa.Table, sa.Table]:
+    """The events some figures need one by one: referrals (for repeats) and returns (latest wins)."""
     referrals = sa.Table(
         f"fig_referrals{g}",
         md,
@@ -116,15 +136,7 @@ def generation(number: int) -> Generation:
         sa.Column("value", sa.BigInteger, nullable=False),
         sa.Index(f"ix_fig_returns{g}_period", "figure_id", "period"),
     )
-    activity = sa.Table(
-        f"scheme_activity{g}",
-        md,
-        sa.Column("scheme", sa.String(64), primary_key=True),
-        sa.Column("period", sa.Integer, primary_key=True),
-        sa.Column("n", sa.Integer, nullable=False),
-        sqlite_with_rowid=False,
-    )
-    return Generation(number, md, totals, members, referrals, returns, activity)
+    return referrals, returns
 
 
 def current_generation(connection: Connection) -> tuple[Generation, int, str] | None:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from casebook.services.recording import record
 from events.interchange import parse_event
 from events.model import StoredEvent
 from events.quarters import utc_now
-from events.store import append
 from events.subjects import (
     CASE,
     SUBJECT,
@@ -30,11 +30,14 @@ from events.subjects import (
 )
 from events.tables import events
 from events.types import ERASED
-from projections.rebuild import project
 
 
 class CaseUnknown(LookupError):
     """No personal data is held in this case (or it was erased already)."""
+
+
+class ErasureRefused(RuntimeError):
+    """The log refused the event recording an erasure, so no key was destroyed."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,12 @@ def erase_key(connection: Connection, key_id: str, *, erased_by: str) -> Destroy
         "occurred_at": utc_now().isoformat(),
         "data": {"key": key_id},
     }
-    report = append(connection, [parse_event(line, default_recorded_by=erased_by)], project=project)
+    recorded = record(connection, [parse_event(line, default_recorded_by=erased_by)])
+    if not recorded.stored:
+        raise ErasureRefused(f"The erasure of the key {key_id} could not be recorded: "
+                             f"{recorded.refusals or recorded.conflict}. Nothing was erased.")
     destroy_key(connection, key_id)
-    return DestroyedKey(key_id, int(first.n), report.stored[0])
+    return DestroyedKey(key_id, int(first.n), recorded.stored[0])
 
 
 def scrub(engine: Engine) -> bool:

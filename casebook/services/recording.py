@@ -1,58 +1,78 @@
-"""Appending events from the pages: one place that turns store refusals into form messages."""
+"""The one way events are logged: append or import with the projector bound, refusals as data.
+
+The page, the API, the command line and erasure all come here with the connection of the write
+transaction they opened; nothing else in casebook calls `events.store.append` or `import_lines`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
-from casebook.database import engine
-from casebook.settings import time_limits
-from events.db import writing
-from events.interchange import InvalidEvent, parse_event
-from events.model import StoredEvent
-from events.rules import RuleBroken
-from events.store import ConcurrencyConflict, EventsRefused, append, get_event
+from sqlalchemy.engine import Connection
+
+from events.interchange import DEFAULT_LIMITS, TimeLimits
+from events.model import NewEvent, StoredEvent
+from events.store import AppendReport, ConcurrencyConflict, EventsRefused, append, import_lines
 from projections.rebuild import project
 
+#: Item index (from 0, in the order given) -> field -> what is wrong with it.
+Refusals = dict[int, dict[str, list[str]]]
 
-@dataclass
-class Outcome:
-    """What happened to an event sent from a page: stored, refused (with reasons) or in conflict."""
 
-    stored: StoredEvent | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Recorded:
+    """What became of events sent to be logged: all stored (less duplicates), or none."""
+
+    stored: list[StoredEvent] = field(default_factory=list)
+    #: Ids already stored with the same content: sending an event again stores it once.
+    duplicates: list[str] = field(default_factory=list)
+    refusals: Refusals = field(default_factory=dict)
+    #: Ids already stored with other content (refused under "id" too): another event needs its own.
+    reused: list[str] = field(default_factory=list)
     conflict: ConcurrencyConflict | None = None
 
+    @property
+    def refused(self) -> bool:
+        """Whether nothing was stored because of a refusal or a conflict."""
+        return bool(self.refusals) or self.conflict is not None
 
-def record(line: Mapping[str, Any], *, user: str,
-           expected_versions: Mapping[str, int] | None = None,
-           visible_schemes: AbstractSet[str] | None = None) -> Outcome:
-    """Validate and append one interchange event for `user`; never raises for a user's mistake.
 
-    `visible_schemes` are the schemes `user` may read (None: all): see `events.store.append`.
+def record(
+    connection: Connection,
+    events: Sequence[NewEvent],
+    expected_versions: Mapping[str, int] | None = None,
+    *,
+    visible_schemes: AbstractSet[str] | None = None,
+) -> Recorded:
+    """Append `events` in the caller's write transaction; a refusal or conflict writes nothing.
+
+    `visible_schemes` are the schemes the writer may read (None: all): an expected version of
+    another scheme's case is checked as if the case did not exist (see `events.store.append`).
     """
     try:
-        event = parse_event(dict(line), default_recorded_by=user, limits=time_limits())
-    except InvalidEvent as invalid:
-        return Outcome(errors=invalid.errors)
-    try:
-        with writing(engine()) as connection:
-            report = append(connection, [event], project=project,
-                            expected_versions=dict(expected_versions or {}),
-                            visible_schemes=visible_schemes)
+        report = append(connection, events, project=project,
+                        expected_versions=dict(expected_versions or {}),
+                        visible_schemes=visible_schemes)
     except ConcurrencyConflict as conflict:
-        return Outcome(conflict=conflict)
+        return Recorded(conflict=conflict)
     except EventsRefused as refused:
-        errors: dict[str, list[str]] = {}
+        refusals: Refusals = {}
         for error in refused.errors:
-            errors.setdefault(error.field, []).append(error.message)
-        return Outcome(errors=errors)
-    except RuleBroken as broken:
-        return Outcome(errors={broken.field: [broken.message]})
-    if report.stored:
-        return Outcome(stored=report.stored[0])
-    # The same form sent twice (a double click) carries the same event id: show the first.
-    with writing(engine()) as connection:
-        return Outcome(stored=get_event(connection, event.event_id))
+            refusals.setdefault(error.line - 1, {}).setdefault(error.field, []).append(error.message)
+        return Recorded(refusals=refusals, reused=refused.reused)
+    return Recorded(stored=report.stored, duplicates=report.duplicates)
+
+
+def record_lines(
+    connection: Connection,
+    lines: Iterable[str],
+    *,
+    default_recorded_by: str,
+    on_progress: Callable[[int], None] | None = None,
+    limits: TimeLimits = DEFAULT_LIMITS,
+) -> AppendReport:
+    """Import JSON lines in the caller's write transaction; roll it back if `errors` is not empty."""
+    return import_lines(connection, lines, default_recorded_by=default_recorded_by,
+                        project=project, on_progress=on_progress, limits=limits)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from casebook.database import engine
+from casebook.services.recording import record
 from casebook.settings import time_limits
 from casebook.web.api.openapi import openapi_document
 from casebook.web.audit import (
@@ -26,12 +27,10 @@ from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, stored_from_row
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
-from events.store import ConcurrencyConflict, EventsRefused, append
 from events.subjects import readable_events
 from events.tables import events
 from events.types import ERASED
 from projections.disclosure import live_summary
-from projections.rebuild import project
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -71,7 +70,8 @@ _ERROR_NAMES = {400: "bad_request", 403: "forbidden", 409: "conflict", 413: "too
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 description of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(max_events=MAX_EVENTS_PER_REQUEST, default_page=DEFAULT_PAGE,
+                                    max_page=MAX_PAGE))
 
 
 @bp.post("/events")
@@ -88,26 +88,20 @@ def post_events() -> tuple[Response, int]:
     parsed, refused = _parse_all(items)
     if refused:
         return _refusal(refused), 422
-    try:
-        with writing(engine()) as connection:
-            # Another scheme's case in expected_versions answers as a case not yet opened.
-            report = append(connection, parsed, project=project, expected_versions=expected,
-                            visible_schemes=readable_schemes(current_user))
-    except EventsRefused as error:
-        by_item: dict[int, dict[str, list[str]]] = {}
-        for line_error in error.errors:
-            by_item.setdefault(line_error.line - 1, {}).setdefault(
-                line_error.field, []).append(line_error.message)
-        return _refusal(by_item), 422
-    except ConcurrencyConflict as conflict:
+    with writing(engine()) as connection:
+        # Another scheme's case in expected_versions answers as a case not yet opened.
+        recorded = record(connection, parsed, expected, visible_schemes=readable_schemes(current_user))
+    if recorded.refusals:
+        return _refusal(recorded.refusals), 422
+    if (conflict := recorded.conflict) is not None:
         body = {"error": "conflict", "message": str(conflict), "case": conflict.case_ref,
                 "expected_version": conflict.expected, "actual_version": conflict.actual}
         return jsonify(body), 409
     return jsonify({
         "ids": [event.event_id for event in parsed],
-        "written": len(report.stored),
-        "duplicates": report.duplicates,
-        "positions": {stored.event_id: stored.position for stored in report.stored},
+        "written": len(recorded.stored),
+        "duplicates": recorded.duplicates,
+        "positions": {stored.event_id: stored.position for stored in recorded.stored},
     }), 201
 
 

@@ -16,8 +16,10 @@ from casebook.web.audit import CASE_DENIED, audited, named_in_form, shown
 from casebook.web.auth import can_log, can_read_events, readable_schemes, roles_required
 from casebook.web.forms import EventForm, form_for, read_submission, submission_errors
 from casebook.web.pages import describe
-from events.db import reading
+from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
+from events.model import NewEvent
+from events.store import get_event
 from events.types import EVENT_TYPES, EventType
 
 bp = Blueprint("log", __name__, url_prefix="/log")
@@ -114,9 +116,9 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     seen_version = _int(request.form.get("case_version"))
     case = submission.line.get("case")
 
-    if submission.errors:
-        errors = dict(_schema_errors(submission.line))
-        errors.update(submission.errors)
+    event, errors = _parsed(submission.line)
+    errors.update(submission.errors)
+    if event is None or errors:
         return _render(form, scheme, submission.values, submission_errors(form, errors),
                        event_id=event_id, version_case=version_case, case_version=seen_version)
 
@@ -124,26 +126,29 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     if case and case == version_case and seen_version is not None:
         expected[case] = seen_version
     readable = readable_schemes(current_user)
-    outcome = record(submission.line, user=current_user.username, expected_versions=expected,
-                     visible_schemes=readable)
-    if outcome.conflict is not None and case:
+    with writing(engine()) as connection:
+        recorded = record(connection, [event], expected, visible_schemes=readable)
+        # The same form sent twice (a double click) carries the same event id: show the first.
+        stored = recorded.stored[0] if recorded.stored else (
+            get_event(connection, event.event_id) if recorded.duplicates else None)
+    if recorded.conflict is not None and case:
         shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
             changes = reads.events_after_version(connection, case, seen_version or 0, readable)
             now = reads.case_version(connection, case, readable)
         return _render(form, scheme, submission.values, {}, event_id=event_id,
                        version_case=case, case_version=now, changes=changes, status=409)
-    if "id" in outcome.errors:
+    if recorded.reused:
         # The form was sent before (the back button) and logged an event; a changed copy of it
         # is a second event, so it gets an id of its own once the user confirms.
         return _render(form, scheme, submission.values, {}, event_id=str(uuid.uuid4()),
                        version_case=version_case, case_version=seen_version, resent=True,
                        status=409)
-    if outcome.errors or outcome.stored is None:
-        return _render(form, scheme, submission.values, submission_errors(form, outcome.errors),
+    if stored is None:
+        return _render(form, scheme, submission.values,
+                       submission_errors(form, recorded.refusals.get(0, {})),
                        event_id=event_id, version_case=version_case, case_version=seen_version)
 
-    stored = outcome.stored
     flash(f"{describe.type_title(stored.type)} logged"
           + (f" in case {stored.case_ref}" if stored.case_ref else ""), "success")
     if stored.case_ref:
@@ -151,12 +156,13 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     return redirect(url_for("events.show", event_id=stored.event_id), code=303)
 
 
-def _schema_errors(line: dict[str, Any]) -> dict[str, list[str]]:
+def _parsed(line: dict[str, Any]) -> tuple[NewEvent | None, dict[str, list[str]]]:
+    """The form's event, checked against its schema once: the event, or what is wrong with it."""
     try:
-        parse_event(line, default_recorded_by=current_user.username, limits=time_limits())
+        return parse_event(line, default_recorded_by=current_user.username,
+                           limits=time_limits()), {}
     except InvalidEvent as invalid:
-        return invalid.errors
-    return {}
+        return None, dict(invalid.errors)
 
 
 def _render(form: EventForm, scheme: reads.Scheme, values: dict[str, str],

@@ -10,10 +10,12 @@ from flask_login import current_user
 from casebook.database import engine
 from casebook.services import reads
 from casebook.services.recording import record
+from casebook.settings import time_limits
 from casebook.web.audit import EVENT_DENIED, audited, shown
 from casebook.web.auth import can_log, readable_schemes, roles_required
 from casebook.web.pages import describe
-from events.db import reading
+from events.db import reading, writing
+from events.interchange import InvalidEvent, parse_event
 from events.quarters import utc_now
 from events.schemas import LONG_TEXT
 from events.types import VOIDED
@@ -54,24 +56,33 @@ def confirm(event_id: str) -> Any:
         "occurred_at": utc_now().isoformat(),
         "data": {"target": target.event.event_id, "reason": reason.strip()},
     }
+    try:
+        voiding = parse_event(line, default_recorded_by=current_user.username,
+                              limits=time_limits())
+    except InvalidEvent as invalid:
+        return _render(target, reason, {"reason": _messages(invalid.errors)}, seen, status=422)
     expected = {case: seen} if case and seen is not None else {}
     readable = readable_schemes(current_user)
-    outcome = record(line, user=current_user.username, expected_versions=expected,
-                     visible_schemes=readable)
-    if outcome.conflict is not None and case:
+    with writing(engine()) as connection:
+        recorded = record(connection, [voiding], expected, visible_schemes=readable)
+    if recorded.conflict is not None and case:
         shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
             changes = reads.events_after_version(connection, case, seen or 0, readable)
             now = reads.case_version(connection, case, readable)
         return _render(target, reason, {}, now, changes=changes, status=409)
-    if outcome.errors or outcome.stored is None:
-        messages = {"reason": " ".join(m for ms in outcome.errors.values() for m in ms)
-                    or "The event could not be voided"}
-        return _render(target, reason, messages, seen, status=422)
+    if not recorded.stored:
+        return _render(target, reason, {"reason": _messages(recorded.refusals.get(0, {}))}, seen,
+                       status=422)
     flash(f"{describe.type_title(target.event.type)} voided", "success")
     if case:
         return redirect(url_for("cases.show", case_ref=case), code=303)
     return redirect(url_for("events.show", event_id=target.event.event_id), code=303)
+
+
+def _messages(errors: dict[str, list[str]]) -> str:
+    """Every reason the void was refused, as one message under the reason field."""
+    return " ".join(m for ms in errors.values() for m in ms) or "The event could not be voided"
 
 
 def _seen(raw: str | None, case: str | None) -> int | None:
