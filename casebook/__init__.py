@@ -6,21 +6,16 @@ from typing import Any
 
 from flask import Flask
 
+from casebook import cli, database, settings, web
+from casebook.web import security
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app: settings, database engine, command line and web pages."""
+    """Build the Flask app: settings, database engine, web pages, then the command line."""
     app = Flask(__name__, instance_relative_config=True)
-    from casebook import settings
-    from casebook.cli import keys, subjects  # noqa: F401  (commands join the group)
-    from casebook.cli.data import casebook_group
-    from casebook.database import init_engine
-    from casebook.services import retention  # noqa: F401
-    from casebook.web import init_web
-    from casebook.web.security import init_security
-
     settings.configure(app, test_config)
-    init_engine(app)
-    app.cli.add_command(casebook_group)
-    init_web(app)
-    init_security(app)
+    database.init_engine(app)
+    web.init_app(app)
+    security.init_security(app)
+    cli.init_app(app)
     return app

@@ -1,4 +1,4 @@
-"""The `casebook` command line (also `flask --app wsgi casebook ...`)."""
+"""`casebook init`, `import`, `export`, `rebuild`, `summary` and `demo`: the database and its figures."""
 
 from __future__ import annotations
 
@@ -11,27 +11,23 @@ from typing import IO, Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, ScriptInfo
 
-from casebook.cli.protection import grant_runtime_command, grant_separate_runtime_role, verify_command
-from casebook.cli.summaries import scheduler_command, summaries_group
+from casebook.cli.keys import wrap_stored_keys_now
+from casebook.cli.params import YEAR_OPTION, quarter_option
+from casebook.cli.protection import grant_separate_runtime_role
 from casebook.database import engine, load_defaults, migrate, migration_engine
 from casebook.services.access_log import record
+from casebook.services.demo import demo_events
 from casebook.services.import_file import ImportFile
 from casebook.services.private_files import PrivateFile
+from casebook.services.recording import record_lines
 from casebook.settings import time_limits
 from events.db import reading, writing
-from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
-from events.store import AppendReport, import_lines, read_events
+from events.quarters import FinancialYear
+from events.store import AppendReport, read_events
 from projections.presentation.render import summary_csv, summary_html
-from projections.rebuild import needs_rebuild, project, rebuild
+from projections.rebuild import needs_rebuild, rebuild
 from projections.summary import build_summary
-
-casebook_group = AppGroup("casebook", help="Manage the casebook database and its figures.")
-casebook_group.add_command(summaries_group)
-casebook_group.add_command(scheduler_command)
-casebook_group.add_command(verify_command)
-casebook_group.add_command(grant_runtime_command)
 
 #: How many refused lines an import prints before summarising the rest.
 SHOWN_ERRORS = 200
@@ -45,7 +41,7 @@ class _Refused(Exception):
         self.report = report
 
 
-@casebook_group.command("init")
+@click.command("init")
 def init_command() -> None:
     """Create or upgrade the database and load the default schemes and figures."""
     # As the schema's owner (CASEBOOK_MIGRATION_DATABASE_URL), which may not be the app's role.
@@ -59,13 +55,11 @@ def init_command() -> None:
         stale = needs_rebuild(connection)
     if stale:
         _rebuild_with_progress()
-    from casebook.cli.keys import wrap_stored_keys_now  # it joins this module's group
-
     if wrapped := wrap_stored_keys_now():
         click.echo(f"{wrapped} keys wrapped with the key file (CASEBOOK_KEY_FILE).")
 
 
-@casebook_group.command("import")
+@click.command("import")
 @click.argument("file", type=ImportFile())
 @click.option("--as", "user", default=None, help="Who recorded events without recorded_by.")
 def import_command(file: IO[str], user: str | None) -> None:
@@ -94,11 +88,10 @@ def _import(file: IO[str], user: str | None, size: int | None) -> AppendReport:
     with writing(engine()) as connection, click.progressbar(
         length=size or 0, label="Checking and importing", file=sys.stderr, hidden=not size,
     ) as bar:
-        report = import_lines(
+        report = record_lines(
             connection,
             file,
             default_recorded_by=user or getpass.getuser(),
-            project=project,
             on_progress=bar.update,
             limits=time_limits(),
         )
@@ -120,7 +113,7 @@ def _print_refusal(report: AppendReport) -> None:
     )
 
 
-@casebook_group.command("export")
+@click.command("export")
 @click.argument("file", type=PrivateFile())
 def export_command(file: IO[str]) -> None:
     """Write every stored event, in the order stored, to a JSON Lines FILE (- for stdout)."""
@@ -134,7 +127,7 @@ def export_command(file: IO[str]) -> None:
     click.echo(f"{count} events exported.", err=True)
 
 
-@casebook_group.command("rebuild")
+@click.command("rebuild")
 def rebuild_command() -> None:
     """Rebuild every figure from the events (fresh tables, swapped in when complete)."""
     _rebuild_with_progress()
@@ -152,20 +145,15 @@ def _rebuild_with_progress() -> None:
     click.echo(f"Figures rebuilt (generation {number}).")
 
 
-@casebook_group.command("summary")
-@click.option("--year", required=True, help="Financial year, like 2024/25.")
-@click.option("--quarter", default=None, help="Q1 to Q4; the whole year if left out.")
+@click.command("summary")
+@YEAR_OPTION
+@quarter_option("the whole year if left out.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json",
               show_default=True)
-def summary_command(year: str, quarter: str | None, fmt: str) -> None:
+def summary_command(year: FinancialYear, quarter: int | None, fmt: str) -> None:
     """Print the figures for a financial year or quarter."""
-    try:
-        financial_year = FinancialYear.parse(year)
-        number = parse_quarter_label(quarter) if quarter is not None else None
-    except BadPeriod as error:
-        raise click.BadParameter(str(error)) from error
     with reading(engine()) as connection:
-        summary = build_summary(connection, financial_year, number)
+        summary = build_summary(connection, year, quarter)
     click.echo(render_summary(summary, fmt), nl=fmt == "json")
 
 
@@ -177,16 +165,13 @@ def render_summary(summary: dict[str, Any], fmt: str) -> str:
     return json.dumps(summary, indent=2, ensure_ascii=False)
 
 
-@casebook_group.command("demo")
+@click.command("demo")
 @click.option("--seed", default=2024, show_default=True, help="Random seed: same seed, same events.")
 def demo_command(seed: int) -> None:
     """Write a plausible synthetic two and a half years of events, for a first look."""
-    from casebook.services.demo import demo_events
-
     lines = [json.dumps(line) for line in demo_events(seed)]
     with writing(engine()) as connection:
-        report = import_lines(connection, lines, default_recorded_by="demo", project=project,
-                              limits=time_limits())
+        report = record_lines(connection, lines, default_recorded_by="demo", limits=time_limits())
         if report.errors:
             raise click.ClickException(f"demo data refused: {report.errors[:3]}")
     click.echo(f"{report.written} demo events written, {len(report.duplicates)} already there.")
@@ -198,11 +183,3 @@ def _size_of(file: IO[str]) -> int | None:
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return None
 
-
-def main() -> None:
-    """The `casebook` console script: the casebook commands, run in the app's context."""
-    from casebook import create_app
-
-    info = ScriptInfo(create_app=create_app)
-    info.load_app()  # registers every command the app's modules define
-    casebook_group.main(prog_name="casebook", obj=info)

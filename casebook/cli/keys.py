@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from casebook.cli.data import casebook_group
 from casebook.database import engine
 from casebook.services.erasure import scrub
 from casebook.services.private_files import write_new_private
@@ -17,7 +16,7 @@ from events.keyfile import KEY_FILE, KeyFileError, key_encryption_key, new_key_t
 from events.subjects import wrap_stored_keys
 
 
-@casebook_group.group("keys")
+@click.group("keys")
 def keys_group() -> None:
     """The key file that wraps the subject keys, kept outside the database."""
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
+from flask import current_app
 
-from casebook.cli.data import casebook_group
 from casebook.models import ROLES, ApiToken, User, reading_session, utc_now
 from casebook.services.accounts import AccountError, create_token, create_user, revoke_token, set_active
 
-user_group = AppGroup("user", help="Add and list the people who sign in to casebook.")
-token_group = AppGroup("token", help="Create and revoke API tokens.")
-casebook_group.add_command(user_group)
-casebook_group.add_command(token_group)
+
+@click.group("user")
+def user_group() -> None:
+    """Add and list the people who sign in to casebook."""
+
+
+@click.group("token")
+def token_group() -> None:
+    """Create and revoke API tokens."""
 
 
 def _cli_error(error: AccountError) -> click.ClickException:
@@ -30,7 +34,8 @@ def add_user_command(username: str, role: str, scheme_ids: tuple[str, ...]) -> N
     if role != "partner" and scheme_ids:
         raise click.UsageError("only partners are limited to schemes; leave out --scheme")
     try:
-        _, password = create_user(username, role, scheme_ids)
+        _, password = create_user(username, role, scheme_ids,
+                                  hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     except AccountError as error:
         raise _cli_error(error) from error
     click.echo(f"User {username} ({role}) added. Password: {password}")

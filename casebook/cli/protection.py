@@ -6,7 +6,6 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
 from casebook.database import engine, migration_engine
 from casebook.services.grants import RoleRefused, grant_runtime, separate_runtime_role
@@ -15,7 +14,6 @@ from events.db import writing
 
 
 @click.command("verify")
-@with_appcontext
 def verify_command() -> None:
     """Check every event's link in the log's hash chain, in order; exit 1 at the first broken."""
     with click.progressbar(length=1, label="Checking the log", file=sys.stderr) as bar:
@@ -33,7 +31,6 @@ def verify_command() -> None:
 
 @click.command("grant-runtime")
 @click.argument("role")
-@with_appcontext
 def grant_runtime_command(role: str) -> None:
     """Give ROLE what serving casebook needs on PostgreSQL, and no more (run as the owner)."""
     try:

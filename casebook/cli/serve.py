@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import sqlalchemy as sa
 from flask import current_app
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from casebook.cli.data import casebook_group, demo_command, init_command
+from casebook.cli.data import demo_command, init_command
 from casebook.database import engine
 from casebook.models import User, reading_session
 from casebook.services.accounts import create_user
@@ -21,7 +24,8 @@ def ensure_first_admin() -> str | None:
     with reading_session() as db:
         if db.execute(sa.select(User.id).limit(1)).first() is not None:
             return None
-    _, password = create_user(FIRST_ADMIN, "admin")
+    _, password = create_user(FIRST_ADMIN, "admin",
+                              hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     return password
 
 
@@ -48,7 +52,7 @@ _DEMO_OPTION = click.option("--demo/--no-demo", default=True, show_default=True,
                             help="Write the demo events when the event log is empty.")
 
 
-@casebook_group.command("prepare")
+@click.command("prepare")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True,
               help="Where casebook will be served, for the sign-in address printed.")
 @_DEMO_OPTION
@@ -58,17 +62,32 @@ def prepare_command(context: click.Context, url: str, demo: bool) -> None:
     prepare(context, demo=demo, url=url)
 
 
-@casebook_group.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port to listen on; 0 for any free one (the one chosen is printed).")
 @_DEMO_OPTION
 @click.pass_context
 def serve_command(context: click.Context, host: str, port: int, demo: bool) -> None:
     """Create or upgrade the database, then serve casebook with waitress."""
-    from waitress import serve
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Listening first: a port in use fails at once, and port 0 has its real number to print.
+    server = create_server(app, host=host, port=port, ident="casebook")
+    urls = listening_urls(server)
+    try:
+        prepare(context, demo=demo, url=urls[0])
+    except BaseException:
+        server.close()
+        raise
+    logging.basicConfig()  # as waitress.serve does: its warnings reach the terminal
+    click.echo(f"Serving casebook at {' and '.join(urls)} (Ctrl+C to stop).")
+    server.run()
 
-    url = f"http://{host}:{port}"
-    prepare(context, demo=demo, url=url)
-    click.echo(f"Serving casebook at {url} (Ctrl+C to stop).")
-    serve(current_app._get_current_object(), host=host, port=port,  # type: ignore[attr-defined]
-          ident="casebook")
+
+def listening_urls(server: MultiSocketServer | BaseWSGIServer) -> list[str]:
+    """Where `server` listens, with the ports it was given (port 0 means any free one)."""
+    if isinstance(server, MultiSocketServer):
+        addresses = [(host, str(port)) for host, port in server.effective_listen]
+    else:
+        addresses = [server.getsockname()]
+    return [f"http://{f'[{host}]' if ':' in host else host}:{port}" for host, port in addresses]

@@ -10,7 +10,6 @@ from typing import IO
 
 import click
 
-from casebook.cli.data import casebook_group
 from casebook.database import engine
 from casebook.services.access_log import record
 from casebook.services.erasure import CaseUnknown, Erasure, erase_case, erase_subject, scrub
@@ -20,7 +19,7 @@ from events.db import reading, writing
 from events.subjects import ERASED_SUBJECT_PREFIX, SubjectUnknown
 
 
-@casebook_group.command("erase")
+@click.command("erase")
 @click.argument("subject", required=False)
 @click.option("--case", "case_ref", default=None, metavar="REF",
               help="Erase a whole case instead: its own key and every subject only in it.")
@@ -93,7 +92,7 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-@casebook_group.command("subject-export")
+@click.command("subject-export")
 @click.argument("subject")
 @click.option("--out", "file", type=PrivateFile(), default="-",
               show_default=True, help="Where to write the JSON document.")

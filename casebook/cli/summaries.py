@@ -10,41 +10,29 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
 
+from casebook.cli.params import FINANCIAL_YEAR, MOMENT, YEAR_OPTION, period_of, quarter_option
+from casebook.cli.retention import retention_policy
 from casebook.database import engine
+from casebook.scheduler import run_scheduler
 from casebook.services.private_files import PrivateOutput
-from casebook.web.figure_access import small_number_threshold
 from events.db import reading
-from events.quarters import BadPeriod, FinancialYear, Quarter, parse_occurred_at, utc_now
+from events.quarters import FinancialYear, utc_now
 from projections.archive import by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
 from projections.catalogue import load_figures
 from projections.due import last_ended_quarter, run_due
-from projections.figures import Period
 from projections.presentation.formats import FORMATS, render_stored
 from projections.restatement import restatement
 from projections.returns_due import missing_returns
 
-summaries_group = AppGroup("summaries", help="Stored quarterly summaries and the annual review.")
-
-def _parse_now(text: str | None) -> datetime:
-    if text is None:
-        return utc_now()
-    try:
-        return parse_occurred_at(text)
-    except ValueError as error:
-        raise click.BadParameter(f"{text!r} is not an ISO timestamp: {error}") from error
+_NOW_OPTION = click.option("--now", type=MOMENT, default=None,
+                           help="Act as if it were this time (ISO timestamp).")
 
 
-def _period(year: str, quarter: str | None) -> Period:
-    try:
-        financial_year = FinancialYear.parse(year)
-        if quarter is None:
-            return financial_year
-        return financial_year.quarter(int(quarter.strip().upper().removeprefix("Q")))
-    except (BadPeriod, ValueError) as error:
-        raise click.BadParameter(str(error)) from error
+@click.group("summaries")
+def summaries_group() -> None:
+    """Stored quarterly summaries and the annual review."""
 
 
 @summaries_group.command("list")
@@ -66,12 +54,12 @@ def list_command(fmt: str) -> None:
 
 
 @summaries_group.command("generate")
-@click.option("--year", required=True, help="Financial year, like 2024/25.")
-@click.option("--quarter", default=None, help="Q1 to Q4; the year (annual review) if left out.")
+@YEAR_OPTION
+@quarter_option("the year (annual review) if left out.")
 @click.option("--as", "user", default=None, help="Who asked for it (default: this login).")
-def generate_command(year: str, quarter: str | None, user: str | None) -> None:
+def generate_command(year: FinancialYear, quarter: int | None, user: str | None) -> None:
     """Store a new version of a period's summary, by hand."""
-    period = _period(year, quarter)
+    period = period_of(year, quarter)
     stored = generate(engine(), period, by_hand(user or getpass.getuser()), only_if_missing=False)
     assert stored is not None
     click.echo(f"Generated {stored.title} version {stored.version} (id {stored.id}).")
@@ -96,7 +84,7 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
         restated = restatement(connection, stored, find_previous_version(connection, stored))
         figures = load_figures(connection).figures
     body = render_stored(stored, fmt, published=published, figures=figures,
-                         threshold=threshold or small_number_threshold(), restated=restated)
+                         threshold=threshold or current_app.config["SMALL_NUMBER_THRESHOLD"], restated=restated)
     if output:
         with PrivateOutput(Path(output), binary=True) as file:
             file.write(body)
@@ -107,25 +95,27 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
 
 
 @summaries_group.command("run-due")
-@click.option("--now", default=None, help="Act as if it were this time (ISO timestamp).")
-def run_due_command(now: str | None) -> None:
+@_NOW_OPTION
+def run_due_command(now: datetime | None) -> None:
     """Generate every ended quarter's (and year's) summary not stored yet, and say which."""
-    moment = _parse_now(now)
-    generated = run_due(engine(), moment, earliest=current_app.config["EARLIEST_DATE"])
+    generated = run_due(engine(), now or utc_now(), earliest=current_app.config["EARLIEST_DATE"])
     for stored in generated:
         click.echo(f"Generated {stored.title} version {stored.version} (id {stored.id}).")
     click.echo(f"{len(generated)} summaries generated.")
 
 
 @summaries_group.command("missing-returns")
-@click.option("--now", default=None, help="Act as if it were this time (ISO timestamp).")
-@click.option("--quarter", default=None, help="A quarter like '2024/25 Q3' instead.")
-def missing_returns_command(now: str | None, quarter: str | None) -> None:
-    """List the partner returns still missing for the last ended quarter."""
-    try:
-        wanted = Quarter.parse(quarter) if quarter else last_ended_quarter(_parse_now(now))
-    except BadPeriod as error:
-        raise click.BadParameter(str(error)) from error
+@_NOW_OPTION
+@click.option("--year", type=FINANCIAL_YEAR, default=None, help="With --quarter: a financial year, like 2024/25.")
+@quarter_option("with --year, that quarter instead of the last ended one.")
+def missing_returns_command(now: datetime | None, year: FinancialYear | None, quarter: int | None) -> None:
+    """List the partner returns still missing for the last ended quarter, or the one named."""
+    if year is not None and quarter is not None:
+        wanted = year.quarter(quarter)
+    elif year is None and quarter is None:
+        wanted = last_ended_quarter(now or utc_now())
+    else:
+        raise click.UsageError("Name a quarter with both --year and --quarter, or neither.")
     with reading(engine()) as connection:
         missing = missing_returns(connection, wanted)
     if not missing:
@@ -136,11 +126,7 @@ def missing_returns_command(now: str | None, quarter: str | None) -> None:
 
 
 @click.command("scheduler")
-@with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler process: catch up, then generate each quarter's summary as it ends."""
-    from casebook.scheduler import run_scheduler
-    from casebook.services.retention import policy_from_config
-
-    run_scheduler(engine(), say=lambda line: click.echo(line), retention=policy_from_config(),
+    run_scheduler(engine(), say=lambda line: click.echo(line), retention=retention_policy(),
                   earliest=current_app.config["EARLIEST_DATE"])

@@ -13,25 +13,18 @@ or a void made in error can be put right before the data goes.
 
 from __future__ import annotations
 
-import getpass
-import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.engine import Connection, Engine
 
-from casebook.cli.data import casebook_group
-from casebook.database import engine
 from casebook.services.access_log import record
 from casebook.services.erasure import erase_key, scrub
 from events.db import reading, writing
-from events.quarters import local_date, parse_occurred_at, utc_now
+from events.quarters import local_date
 from events.subjects import case_subjects, subject_keys
 from events.tables import event_voids, events
 
@@ -162,62 +155,16 @@ def plan(connection: Connection, policy: RetentionPolicy, now: datetime) -> Rete
 
 
 def run_retention(
-    engine_: Engine, policy: RetentionPolicy, *, now: datetime, erased_by: str, dry_run: bool = False
+    engine: Engine, policy: RetentionPolicy, *, now: datetime, erased_by: str, dry_run: bool = False
 ) -> RetentionReport:
     """Erase every key past retention at `now`, one transaction per key; the report says which."""
-    with reading(engine_) as connection:
+    with reading(engine) as connection:
         report = plan(connection, policy, now)
     if not dry_run:
         for key_id in report.erased:
-            with writing(engine_) as connection:
+            with writing(engine) as connection:
                 erase_key(connection, key_id, erased_by=erased_by)
                 record(connection, erased_by, "erase", f"subject key {key_id}")
         if report.erased:
-            scrub(engine_)
+            scrub(engine)
     return report
-
-
-def policy_from_config() -> RetentionPolicy:
-    """The retention policy in the app's settings (RETENTION_YEARS, RETENTION_BY_SCHEME)."""
-    config = current_app.config
-    return RetentionPolicy(
-        int(config.get("RETENTION_YEARS", 6)), dict(config.get("RETENTION_BY_SCHEME") or {})
-    )
-
-
-@casebook_group.group("retention")
-def retention_group() -> None:
-    """Erase personal data kept past each scheme's retention period."""
-
-
-@retention_group.command("run")
-@click.option("--now", "now_text", default=None, help="Run as at this ISO date or time (default: now).")
-@click.option("--dry-run", is_flag=True, help="Report what would be erased; erase nothing.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def retention_run_command(now_text: str | None, dry_run: bool, fmt: str) -> None:
-    """Erase the subjects of cases closed longer ago than their scheme's retention period."""
-    try:
-        now = parse_occurred_at(now_text) if now_text else utc_now()
-    except ValueError as error:
-        raise click.BadParameter(f"Not a valid date or time: {now_text}", param_hint="--now") from error
-    policy = policy_from_config()
-    report = run_retention(engine(), policy, now=now, erased_by=f"retention ({getpass.getuser()})",
-                           dry_run=dry_run)
-    if fmt == "json":
-        click.echo(json.dumps({**report.as_dict(), "dry_run": dry_run}, indent=2))
-        return
-    verb = "would be erased" if dry_run else "erased"
-    click.echo(f"Retention as at {report.now.isoformat()} (default {policy.default_years} years"
-               + "".join(f", {s} {y}" for s, y in sorted(policy.by_scheme.items())) + ").")
-    click.echo(f"{report.closed_cases} closed cases; {len(report.expired)} past retention.")
-    for case in report.expired:
-        click.echo(f"  {case.case_ref} ({case.scheme}): closed {case.closed_on}, "
-                   f"kept until {case.erase_after}")
-    click.echo(f"{len(report.erased)} subject keys {verb}.")
-    for key_id, cases in report.erased.items():
-        click.echo(f"  {key_id}: {', '.join(cases)}")
-    if report.kept:
-        click.echo(f"{len(report.kept)} subject keys kept: they are linked to cases still held.",
-                   file=sys.stdout)
-        for key_id, cases in report.kept.items():
-            click.echo(f"  {key_id}: still held for {', '.join(cases)}")

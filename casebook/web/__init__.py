@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import importlib
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, g, jsonify, render_template, request, send_from_directory, url_for
+from flask import Flask, g, jsonify, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -17,10 +15,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from casebook.web.auth import can_read_events, can_read_figures, init_auth, is_api_request, role_of
+from casebook.web.auth import can_read_events, can_read_figures, home_url, init_auth, is_api_request, role_of
 from casebook.web.untrusted import init_untrusted
-
-LONDON = ZoneInfo("Europe/London")
+from projections.presentation.text import london
 
 #: Every blueprint the app serves, as "module:attribute"; add a line here to add a part.
 BLUEPRINTS = [
@@ -76,11 +73,8 @@ _HEADERS = {
 }
 
 
-def init_web(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Set up everything the web pages and the API need on `app`."""
-    import casebook.cli.people  # noqa: F401 -- registers the user and token commands
-    import casebook.cli.serve  # noqa: F401 -- registers `casebook serve`
-
     init_untrusted(app)  # first: the routes below are built with its converters
 
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
@@ -145,12 +139,6 @@ def navigation() -> list[dict[str, Any]]:
     return items
 
 
-def london(moment: datetime) -> str:
-    """A stored time as people in the borough read it: 3 May 2024, 14:05 (Europe/London)."""
-    local = moment.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y, %H:%M}"
-
-
 def csp_nonce() -> str:
     """A per-response nonce letting GOV.UK's inline script run under the content policy."""
     if "csp_nonce" not in g:
@@ -169,10 +157,6 @@ def _template_context() -> dict[str, Any]:
 
 
 def _home() -> Response:
-    from flask import redirect
-
-    from casebook.web.auth import home_url
-
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
     return redirect(home_url())

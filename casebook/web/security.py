@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, has_request_context, render_template, request
+from flask import Blueprint, Flask, current_app, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,8 +18,9 @@ from werkzeug.wrappers import Response
 
 from casebook.database import engine
 from casebook.services.access_log import access_log
+from casebook.web import ERROR_PAGES
 from casebook.web.audit import audited, init_audit
-from casebook.web.auth import roles_required
+from casebook.web.auth import is_api_request, roles_required
 from events.db import reading
 
 DEFAULTS: dict[str, Any] = {
@@ -61,11 +62,6 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def _too_large(error: RequestEntityTooLarge) -> tuple[Any, int]:
-    from flask import jsonify
-
-    from casebook.web import ERROR_PAGES
-    from casebook.web.auth import is_api_request
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     message = (f"The request is larger than the {limit / 2**20:.1f} MB casebook accepts "
                "(CASEBOOK_MAX_UPLOAD_MB). Nothing was saved: send fewer events at a time.")

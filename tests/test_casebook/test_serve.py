@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,22 +14,20 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import Engine
+from waitress.server import create_server
 
-from casebook.cli.serve import ensure_first_admin
+from casebook.cli.serve import ensure_first_admin, listening_urls
 from events.tables import events
 from tests.test_casebook.conftest import csrf_token_from
 
 CASEBOOK = Path(sys.executable).parent / "casebook"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+ROOT = Path(__file__).resolve().parents[2]
+SERVING = re.compile(r"Serving casebook at (http://127\.0\.0\.1:(\d+)) ")
 
 
 def _read_until_serving(process: subprocess.Popen[str], limit: float = 180) -> str:
@@ -45,31 +44,23 @@ def _read_until_serving(process: subprocess.Popen[str], limit: float = 180) -> s
     raise AssertionError(f"casebook serve did not start:\n{output}")
 
 
-def _wait_for(url: str, limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answered at {url}")
-
-
 def test_serve_prints_a_first_admin_who_can_sign_in_and_loads_demo_data(
         database_url: str, engine: Engine, tmp_path: Path) -> None:
-    port = _free_port()
     environment = {**os.environ, "CASEBOOK_DATABASE_URL": database_url,
                    "CASEBOOK_SECRET_KEY": "serve-test", "CASEBOOK_SQLITE_SYNCHRONOUS": "NORMAL"}
-    process = subprocess.Popen([str(CASEBOOK), "serve", "--port", str(port)], env=environment,
+    # Port 0: the system chooses a free port, and the address printed is the one to use.
+    process = subprocess.Popen([str(CASEBOOK), "serve", "--port", "0"], env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                cwd=tmp_path)
     try:
         output = _read_until_serving(process)
         found = re.search(r"username: (\S+)\s+password: (\S+)", output)
         assert found, output
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/sign-in")
+        serving = SERVING.search(output)
+        assert serving and serving.group(2) != "0", output
+        base = serving.group(1)
+        assert f"Sign in at {base}/sign-in" in output
+        # No waiting: the server listens before it prints its address.
         browser = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         form = browser.open(f"{base}/sign-in").read().decode()
@@ -118,3 +109,46 @@ def test_make_run_prepares_before_the_scheduler_starts_so_its_catch_up_sees_the_
     prepare, scheduler, serve = (script.index(f'"$BIN/casebook" {command}')
                                  for command in ("prepare", "scheduler", "serve"))
     assert prepare < scheduler < serve
+
+
+def test_the_address_printed_is_the_port_the_server_listens_on(app: Flask) -> None:
+    server = create_server(app, host="127.0.0.1", port=0, ident="casebook")
+    try:
+        (url,) = listening_urls(server)
+        port = int(url.rpartition(":")[2])
+        assert url == f"http://127.0.0.1:{port}" and port != 0
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        server.close()
+
+
+def _fake_casebook(folder: Path) -> Path:
+    """A `casebook` that only writes down how it was called, one line per call."""
+    script = folder / "casebook"
+    script.write_text('#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\n')
+    script.chmod(0o755)
+    return folder / "calls"
+
+
+def _make_run(folder: Path, *variables: str) -> list[str]:
+    calls = _fake_casebook(folder)
+    environment = {k: v for k, v in os.environ.items() if k != "PORT"}
+    # -o: the virtual environment and the GOV.UK assets count as made; only `run` itself runs.
+    subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed-stamp", "-o", "assets",
+                    "run", f"BIN={folder}", *variables], cwd=ROOT, env=environment, check=True,
+                   capture_output=True, timeout=60)
+    return calls.read_text().splitlines()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_serves_on_the_port_asked_for_and_prints_that_port(tmp_path: Path) -> None:
+    calls = _make_run(tmp_path, "PORT=5001")
+    assert "prepare --url http://127.0.0.1:5001" in calls
+    assert "serve --port 5001" in calls
+    assert "scheduler" in calls
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_serves_on_port_5000_unless_asked(tmp_path: Path) -> None:
+    calls = _make_run(tmp_path)
+    assert "prepare --url http://127.0.0.1:5000" in calls and "serve --port 5000" in calls
