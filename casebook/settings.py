@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "EARLIEST_DATE": EARLIEST_DATE,
     #: How passwords are hashed (werkzeug's method string); the tests choose a cheap one.
     "PASSWORD_HASH_METHOD": "scrypt",
+    #: Failed sign-ins that lock a name, for how long, and how many from one address within
+    #: that window before the address must wait (casebook.services.sign_in).
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
 }
 
 _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from casebook.database import engine
@@ -14,6 +13,7 @@ from casebook.models import (
     ROLES,
     ApiToken,
     SchemeChange,
+    SignInSession,
     User,
     UserScheme,
     generate_password,
@@ -24,7 +24,6 @@ from casebook.models import (
 from casebook.services.access_log import record
 from casebook.services.sign_in import PASSWORD_RESET
 from casebook.services.usernames import username_key, username_problem
-from casebook.web import sessions
 from events.db import reading
 from events.interchange import SCHEME_ID
 from events.tables import schemes as schemes_table
@@ -95,8 +94,9 @@ def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> di
 
 
 def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
-                password: str | None = None) -> tuple[User, str]:
-    """Add a user; returns the user and their password (generated unless given)."""
+                password: str | None = None, *, hash_method: str) -> tuple[User, str]:
+    """Add a user; returns the user and their password (generated unless given), hashed by
+    `hash_method` (the PASSWORD_HASH_METHOD setting)."""
     problems = new_user_problems(username, role, scheme_ids)
     if problems:
         raise AccountError(*next(iter(problems.items())))
@@ -109,7 +109,7 @@ def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
             raise AccountError("username", problem)
         user = User(username=username, role=role, active=True, failed_logins=0,
                     schemes=[UserScheme(scheme_id=s) for s in chosen])
-        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+        user.set_password(password, hash_method)
         db.add(user)
     return user, password
 
@@ -148,20 +148,25 @@ def set_active(user_id: int, active: bool) -> User:
                                          "be disabled.")
         user.active = active
         if not active:
-            sessions.end_all(db, user_id)
+            end_sessions(db, user_id)
             db.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id,
                                                  ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utc_now()))
     return user
 
 
-def reset_password(user_id: int, by: str) -> tuple[User, str]:
+def end_sessions(db: Session, user_id: int) -> None:
+    """End every session of `user_id`, in the caller's unit of work."""
+    db.execute(sa.delete(SignInSession).where(SignInSession.user_id == user_id))
+
+
+def reset_password(user_id: int, by: str, *, hash_method: str) -> tuple[User, str]:
     """Give a user a new generated password, ending their sessions and any lock; returns it."""
     password = generate_password()
     with writing_session() as db:
         user = _user(db, user_id)
-        user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-        sessions.end_all(db, user_id)
+        user.set_password(password, hash_method)
+        end_sessions(db, user_id)
         # The sign-in lock counts failures since the last reset (see casebook.services.sign_in).
         record(db.connection(), by, PASSWORD_RESET, username_key(user.username))
     return user, password

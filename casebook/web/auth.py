@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
@@ -78,7 +79,6 @@ def init_auth(app: Flask) -> None:
     manager.anonymous_user = Anonymous
     manager.user_loader(_load_session_user)
     manager.init_app(app)
-    lockout.init_lockout(app)
     app.before_request(_authenticate_api_request)
 
 
@@ -205,8 +205,9 @@ class SignInForm(FlaskForm):
 
 
 @cache
-def _unknown_user_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+def _unknown_user_hash(method: str) -> str:
+    """A hash of no one's password, made as users' are, so both cost the same to check."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -221,9 +222,10 @@ def safe_next(target: str | None) -> str | None:
 
 def home_url() -> str:
     """Where a signed-in user lands: the dashboard when it exists, else the sign-in page."""
-    from casebook.web import nav_url
-
-    return nav_url("dashboard.index") or url_for("auth.signed_in")
+    try:
+        return url_for("dashboard.index")
+    except BuildError:
+        return url_for("auth.signed_in")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -237,16 +239,17 @@ def sign_in() -> Any:
         return _sign_in_page(form)
     username = (form.username.data or "").strip()
     key, address, now = username_key(username), request.remote_addr, utc_now()
+    policy = lockout.Policy.from_settings(current_app.config)
     with reading(engine()) as connection:
-        refusal = lockout.refused(connection, key, address, now)
+        refusal = lockout.refused(connection, policy, key, address, now)
     if refusal is not None:
         return _sign_in_page(form, *refusal)
     user, error = _check_credentials(username, form.password.data or "")
     if user is None:
         with writing(engine()) as connection:
-            until = lockout.failed(connection, key, address, now)
+            until = lockout.failed(connection, policy, key, address, now)
         if until is not None:
-            return _sign_in_page(form, lockout.lockout_message(until), 403)
+            return _sign_in_page(form, lockout.lockout_message(policy, until), 403)
         return _sign_in_page(form, error)
     with writing(engine()) as connection:
         lockout.succeeded(connection, user.username, key, address)
@@ -263,7 +266,7 @@ def _check_credentials(username: str, password: str) -> tuple[User | None, str |
         user = db.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         # Hash anyway, so the response time does not tell which usernames exist.
-        check_password_hash(_unknown_user_hash(), password)
+        check_password_hash(_unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None, "Enter a correct username and password"
     if not user.check_password(password):
         return None, "Enter a correct username and password"

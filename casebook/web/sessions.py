@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
-from sqlalchemy.orm import Session
 
 from casebook.models import SignInSession, reading_session, writing_session
+from casebook.services.accounts import end_sessions
 
 #: The key of the session id in the session cookie.
 SESSION_KEY = "session_id"
@@ -71,12 +71,7 @@ def user_of(session_id: object, now: datetime) -> int | None:
     return found.user_id
 
 
-def end_all(db: Session, user_id: int) -> None:
-    """End every session of `user_id`, in the caller's unit of work."""
-    db.execute(sa.delete(SignInSession).where(SignInSession.user_id == user_id))
-
-
 def sign_out_everywhere(user_id: int) -> None:
     """End every session of `user_id` now."""
     with writing_session() as db:
-        end_all(db, user_id)
+        end_sessions(db, user_id)

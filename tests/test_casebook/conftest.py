@@ -48,7 +48,8 @@ def make_user(app: Flask) -> MakeUser:
              password: str | None = None) -> TestUser:
         name = username or f"{role}-{uuid.uuid4().hex[:6]}"
         with app.app_context():
-            user, secret = create_user(name, role, schemes, password)
+            user, secret = create_user(name, role, schemes, password,
+                                       hash_method=app.config["PASSWORD_HASH_METHOD"])
         return TestUser(user.id, name, secret, role, frozenset(schemes))
 
     return make

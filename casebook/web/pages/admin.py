@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from casebook.models import User, reading_session
@@ -56,8 +56,9 @@ def new_user() -> Any:
         errors = accounts.new_user_problems(form["username"], form["role"], form["schemes"])
         if not errors:
             try:
-                user, password = accounts.create_user(form["username"], form["role"],
-                                                      form["schemes"])
+                user, password = accounts.create_user(
+                    form["username"], form["role"], form["schemes"],
+                    hash_method=current_app.config["PASSWORD_HASH_METHOD"])
             except AccountError as error:
                 errors[error.field] = error.message
             else:
@@ -138,7 +139,8 @@ def user_token_revoke(user_id: int, token_id: int) -> Any:
 def user_password(user_id: int) -> Any:
     """Give a user a new generated password, shown once."""
     try:
-        changed, password = accounts.reset_password(user_id, current_user.username)
+        changed, password = accounts.reset_password(
+            user_id, current_user.username, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     except AccountError:
         abort(404)
     return render_template("admin/password.html", user=changed, password=password, added=False)
