@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench bench-full check services clean assets axe
+.PHONY: run test bench bench-full check docs services clean assets axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 GOVUK_FRONTEND := 6.3.0
 GOVUK_STAMP := casebook/static/govuk/.version-$(GOVUK_FRONTEND)
 
-## run: start casebook on SQLite at http://127.0.0.1:5000 (first admin printed on first run)
+## run: start casebook on SQLite at http://127.0.0.1:5000 (first admin printed on first run); `make run PORT=5001` for another port
+PORT ?= 5000
 run: $(STAMP) assets
-	BIN=$(BIN) scripts/run.sh
+	BIN=$(BIN) PORT=$(PORT) scripts/run.sh
 
 ## assets: GOV.UK Frontend $(GOVUK_FRONTEND), the version govuk-frontend-jinja 4.1 matches
 assets: $(GOVUK_STAMP)
@@ -53,6 +54,10 @@ bench: $(STAMP) services
 ## bench-full: the same up to 1,000,000 events (about 20 minutes here)
 bench-full: $(STAMP) services
 	$(BIN)/python -m tests.bench --full
+
+## docs: write the generated reference in docs/ (event types, measures, command line) from the code
+docs: $(STAMP)
+	$(BIN)/python -m casebook.reference
 
 ## check: lint and type-check
 check: $(STAMP)
