@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import click
@@ -18,7 +19,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def casebook_group() -> click.Command:
     """The `casebook` command group of an app that touches no database file."""
-    app = create_app({"SECRET_KEY": "reference", "DATABASE_URL": "sqlite://"})
+    # A throwaway key, so no key file is made in the instance folder: nothing is signed here.
+    app = create_app({"SECRET_KEY": secrets.token_hex(16), "DATABASE_URL": "sqlite://"})
     group: click.Command = app.cli.commands["casebook"]
     return group
 
