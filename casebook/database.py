@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from casebook.services.private_files import private_folder
-from events.db import make_engine, writing
+from events.db import SQLiteTuning, make_engine, writing
 from events.tables import schemes
 from projections.catalogue import install_figures
 from projections.definitions import default_figures
@@ -32,7 +32,13 @@ def init_engine(app: Flask) -> None:
     app.config["DATABASE_URL"] = url
     if url.startswith("sqlite:///"):
         private_folder(Path(app.instance_path))
-    app.extensions["casebook.engine"] = make_engine(url)
+    app.extensions["casebook.engine"] = make_engine(url, sqlite=sqlite_tuning(app))
+
+
+def sqlite_tuning(app: Flask) -> SQLiteTuning:
+    """How the app's SQLite connections run (SQLITE_SYNCHRONOUS, SQLITE_CACHE_KIB)."""
+    return SQLiteTuning(synchronous=str(app.config["SQLITE_SYNCHRONOUS"]).upper(),
+                        cache_kib=int(app.config["SQLITE_CACHE_KIB"]))
 
 
 def engine() -> Engine:
@@ -50,7 +56,7 @@ def migration_engine() -> Engine:
     owner: Engine | None = current_app.extensions.get("casebook.migration_engine")
     if owner is None:
         # No pool: it serves a command or two, and leaves no connection open behind it.
-        owner = make_engine(url, poolclass=NullPool)
+        owner = make_engine(url, sqlite=sqlite_tuning(current_app), poolclass=NullPool)
         current_app.extensions["casebook.migration_engine"] = owner
     return owner
 
@@ -74,13 +80,19 @@ def migrations_config(connection: Connection) -> Config:
     return config
 
 
+def default_schemes() -> list[dict[str, str]]:
+    """The schemes `casebook init` adds (id, name, lead, priority), from `events/schemes.toml`."""
+    text = resources.files("events").joinpath("schemes.toml").read_text("utf-8")
+    found: list[dict[str, str]] = tomllib.loads(text)["scheme"]
+    return found
+
+
 def load_default_schemes(connection: Connection) -> int:
     """Add the default schemes that are missing; returns how many were added."""
-    text = resources.files("events").joinpath("schemes.toml").read_text("utf-8")
     existing = set(connection.execute(sa.select(schemes.c.scheme_id)).scalars())
     added = [
         {"scheme_id": s["id"], "name": s["name"], "lead": s["lead"], "priority": s["priority"]}
-        for s in tomllib.loads(text)["scheme"]
+        for s in default_schemes()
         if s["id"] not in existing
     ]
     if added:

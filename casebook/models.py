@@ -7,21 +7,16 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casebook.database import engine
+from casebook.roles import ROLES
+from events.clock import utc_now
 from events.tables import UTCDateTime
-
-ROLES = ("admin", "officer", "partner", "viewer")
-
-
-def utc_now() -> datetime:
-    """The current time, aware and in UTC."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

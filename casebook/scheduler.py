@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 
 from casebook.services.retention import RetentionPolicy, run_retention
 from events.chain import verify
+from events.clock import utc_now
 from events.interchange import EARLIEST_DATE
-from events.quarters import LONDON, utc_now
+from events.quarters import LONDON
 from projections.archive import SCHEDULED, StoredSummary, generate
 from projections.due import last_ended_quarter, quarter_just_ended, run_due
 from projections.returns_due import record_reminder

@@ -12,21 +12,36 @@ from typing import Any
 from flask import Flask, current_app
 
 from casebook.services.private_files import private_folder, write_new_private
+from events.db import SQLITE_CACHE_KIB, SQLITE_SYNCHRONOUS
 from events.interchange import EARLIEST_DATE, TimeLimits
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     #: The schema owner's URL, for `init`, `rebuild` and `grant-runtime` (unset: DATABASE_URL).
     "MIGRATION_DATABASE_URL": None,
+    #: SQLite's durability and page cache per connection in KiB (see events.db); a laptop demo
+    #: may run NORMAL.
+    "SQLITE_SYNCHRONOUS": SQLITE_SYNCHRONOUS,
+    "SQLITE_CACHE_KIB": SQLITE_CACHE_KIB,
+    #: Ours, not Flask's "session".
+    "SESSION_COOKIE_NAME": "casebook_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    #: Flask-Login's remember-me cookie; None: Secure as the session cookie is.
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": None,
+    #: No time limit on a form's CSRF token: the session's lifetime bounds it.
+    "WTF_CSRF_TIME_LIMIT": None,
     #: How long a session may go unused, and how long it may last however busy (seconds).
     "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
     "SESSION_MAX_LIFETIME": 8 * 60 * 60,
     #: How many proxies in front of casebook set X-Forwarded-For and -Proto (0: none, trust
     #: no forwarded header).
     "TRUSTED_PROXIES": 0,
+    #: How long a browser keeps to HTTPS once it has seen casebook over it (seconds).
+    "HSTS_SECONDS": 365 * 24 * 3600,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SMALL_NUMBER_THRESHOLD": 5,
     #: Years a closed case's personal data is kept (casebook retention run); per scheme below.
@@ -59,6 +74,8 @@ _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CASEBOOK_RETENTION_BY_SCHEME": ("RETENTION_BY_SCHEME", lambda v: _scheme_years(v)),
     "CASEBOOK_MAX_IMPORT_MB": ("MAX_IMPORT_BYTES", lambda v: int(float(v) * 1024 * 1024)),
     "CASEBOOK_EARLIEST_DATE": ("EARLIEST_DATE", date.fromisoformat),
+    "CASEBOOK_SQLITE_SYNCHRONOUS": ("SQLITE_SYNCHRONOUS", str.upper),
+    "CASEBOOK_SQLITE_CACHE_KIB": ("SQLITE_CACHE_KIB", int),
 }
 
 
@@ -81,6 +98,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config[key] = convert(os.environ[variable])
     if test_config:
         app.config.update(test_config)
+    if app.config["REMEMBER_COOKIE_SECURE"] is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

@@ -25,7 +25,8 @@ from events.rows import case_rows, event_rows, void_rows, written_events
 from events.sealing import Sealer
 from events.types import VOIDED
 
-Projector = Callable[[Connection, Sequence[StoredEvent]], None]
+#: What `append` and `import_lines` call to fold newly stored events into the read models.
+ProjectFn = Callable[[Connection, Sequence[StoredEvent]], None]
 
 _RULE_TYPES = statements.RULE_TYPES
 
@@ -34,7 +35,7 @@ class Batch:
     """Checks and appends chunks of events, remembering what earlier chunks established."""
 
     def __init__(
-        self, connection: Connection, project: Projector, recorded_at: datetime, *, locked: bool
+        self, connection: Connection, project: ProjectFn, recorded_at: datetime, *, locked: bool
     ):
         self.connection = connection
         self.project = project

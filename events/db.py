@@ -6,6 +6,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,14 +21,29 @@ APPEND_LOCK_KEY = 0x63617365626F6F6B
 _APPEND_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
 
 #: SQLite's durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
-#: power cut. Overridable for a laptop demo; benchmarks report what they ran with.
-SQLITE_SYNCHRONOUS = os.environ.get("CASEBOOK_SQLITE_SYNCHRONOUS", "FULL").upper()
+#: power cut. The app passes its setting (SQLITE_SYNCHRONOUS, for a laptop demo); benchmarks
+#: report what they ran with.
+SQLITE_SYNCHRONOUS = "FULL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: The mode of a new SQLite database file: read and write for its owner only.
 PRIVATE_FILE = 0o600
 #: SQLite's page cache per connection, in KiB (its own default is 2,000). A large import is one
 #: transaction; once the log's indexes outgrow the cache every insert reads pages back.
-SQLITE_CACHE_KIB = int(os.environ.get("CASEBOOK_SQLITE_CACHE_KIB", "65536"))
+SQLITE_CACHE_KIB = 65536
+#: Where an engine keeps the tuning it was made with (see `sqlite_tuning`).
+_TUNING = "_casebook_sqlite_tuning"
+
+
+@dataclass(frozen=True)
+class SQLiteTuning:
+    """How SQLite connections run: `synchronous` (FULL, NORMAL, OFF) and the page cache in KiB."""
+
+    synchronous: str = SQLITE_SYNCHRONOUS
+    cache_kib: int = SQLITE_CACHE_KIB
+
+
+#: The store's own tuning, for an engine made without the app's settings.
+DEFAULT_TUNING = SQLiteTuning()
 
 
 #: PostgreSQL plans every statement for the values it is given. psycopg prepares a statement
@@ -37,9 +53,9 @@ SQLITE_CACHE_KIB = int(os.environ.get("CASEBOOK_SQLITE_CACHE_KIB", "65536"))
 POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`: WAL and IMMEDIATE write transactions on SQLite, custom plans on
-    PostgreSQL (`POSTGRES_OPTIONS`)."""
+def make_engine(url: str, *, sqlite: SQLiteTuning = DEFAULT_TUNING, **options: Any) -> Engine:
+    """An engine for `url`: WAL and IMMEDIATE write transactions on SQLite (run as `sqlite`
+    says), custom plans on PostgreSQL (`POSTGRES_OPTIONS`)."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # Added to any options the URL or the caller give (connect_args would replace the URL's).
@@ -50,11 +66,18 @@ def make_engine(url: str, **options: Any) -> Engine:
         options["connect_args"] = connect_args
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite)
+    engine.__dict__[_TUNING] = sqlite
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def sqlite_tuning(engine: Engine) -> SQLiteTuning:
+    """The SQLite tuning `engine` was made with, for another engine on the same database."""
+    tuning: SQLiteTuning = engine.__dict__.get(_TUNING, DEFAULT_TUNING)
+    return tuning
+
+
+def _configure_sqlite(engine: Engine, tuning: SQLiteTuning) -> None:
     @event.listens_for(engine, "do_connect")
     def _create_privately(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
         # The log holds personal data: a new file is its owner's alone (0600) from its first
@@ -71,8 +94,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA synchronous = {tuning.synchronous}")
+        cursor.execute(f"PRAGMA cache_size = -{tuning.cache_kib}")
         cursor.execute("PRAGMA foreign_keys = ON")
         # Without it, INSERT OR REPLACE removes the row it replaces without firing the
         # triggers that refuse a DELETE of the log.

@@ -16,10 +16,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from events.clock import utc_now
 from events.fastload import Loader, compile_loader
 from events.model import NewEvent
-from events.quarters import LONDON, parse_occurred_at, utc_now
-from events.types import EVENT_TYPES
+from events.quarters import LONDON, parse_occurred_at
+from events.types import EVENT_TYPES, EventType
 
 CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
 SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -118,58 +119,19 @@ def parse_event(
     if not _ALLOWED.issuperset(line):
         for key in sorted(set(line) - _ALLOWED):
             errors[key] = ["Unknown field."]
-
+    # Each step notes its field's problems in `errors`, in the order they are reported.
     event_id = _event_id(line.get("id"), errors)
-    type_name = line.get("type")
-    event_type = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
-    if type_name is None:
-        errors["type"] = ["Missing data for required field."]
-    elif event_type is None:
-        errors["type"] = [f"Unknown event type {type_name!r}."]
-
-    scheme = line.get("scheme")
-    if scheme is None:
-        errors["scheme"] = ["Missing data for required field."]
-    elif not isinstance(scheme, str) or not SCHEME_ID.match(scheme):
-        errors["scheme"] = ["Not a valid scheme id (lower-case letters, digits and hyphens)."]
-
+    event_type = _event_type(line.get("type"), errors)
+    scheme = _scheme(line.get("scheme"), errors)
     occurred_at = _occurred_at(line.get("occurred_at"), limits, errors)
-
-    recorded_by = line.get("recorded_by")
-    if recorded_by is not None and (
-        not isinstance(recorded_by, str) or not 0 < len(recorded_by) <= 128
-    ):
-        errors["recorded_by"] = ["Not a valid user name."]
-
-    data: dict[str, Any] = {}
-    raw_data = line.get("data", {})
-    if not isinstance(raw_data, dict):
-        errors["data"] = ["Not a valid object."]
-    elif event_type is not None:
-        version = line.get("version", event_type.version)
-        if not isinstance(version, int) or isinstance(version, bool) or not (
-            1 <= version <= event_type.version
-        ):
-            errors["version"] = [f"Must be a version from 1 to {event_type.version}."]
-        else:
-            try:
-                data = load_data(event_type.name, event_type.upcast(raw_data, version))
-            except ValidationError as error:
-                errors.update(flatten_errors(error.messages, "data"))
-
+    recorded_by = _recorded_by(line.get("recorded_by"), errors)
+    data = _data(line, event_type, errors)
     case_ref = line.get("case")
     if event_type is not None:
-        if case_ref is not None:
-            if not event_type.case_allowed:
-                errors["case"] = [f"A {event_type.name} event does not belong to a case."]
-            elif not isinstance(case_ref, str) or not CASE_REF.match(case_ref):
-                errors["case"] = ["Not a valid case reference (like ASB-2024-0031)."]
-        elif event_type.case_required(data):
-            errors["case"] = [f"A {event_type.name} event needs a case reference."]
-
+        _check_case(case_ref, event_type, data, errors)
     if errors:
         raise InvalidEvent(errors)
-    assert event_type is not None and occurred_at is not None and isinstance(scheme, str)
+    assert event_type is not None and occurred_at is not None and scheme is not None
     return NewEvent(
         event_id=event_id,
         type=event_type.name,
@@ -180,6 +142,66 @@ def parse_event(
         data=data,
         recorded_by_given=recorded_by is not None,
     )
+
+
+def _event_type(type_name: Any, errors: dict[str, list[str]]) -> EventType | None:
+    event_type = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if type_name is None:
+        errors["type"] = ["Missing data for required field."]
+    elif event_type is None:
+        errors["type"] = [f"Unknown event type {type_name!r}."]
+    return event_type
+
+
+def _scheme(scheme: Any, errors: dict[str, list[str]]) -> str | None:
+    if scheme is None:
+        errors["scheme"] = ["Missing data for required field."]
+    elif not isinstance(scheme, str) or not SCHEME_ID.match(scheme):
+        errors["scheme"] = ["Not a valid scheme id (lower-case letters, digits and hyphens)."]
+    else:
+        return scheme
+    return None
+
+
+def _recorded_by(recorded_by: Any, errors: dict[str, list[str]]) -> str | None:
+    if recorded_by is not None and (
+        not isinstance(recorded_by, str) or not 0 < len(recorded_by) <= 128
+    ):
+        errors["recorded_by"] = ["Not a valid user name."]
+    return recorded_by
+
+
+def _data(line: dict[str, Any], event_type: EventType | None,
+          errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The event's data, upcast from the version the line names and loaded by its schema."""
+    raw_data = line.get("data", {})
+    if not isinstance(raw_data, dict):
+        errors["data"] = ["Not a valid object."]
+        return {}
+    if event_type is None:
+        return {}
+    version = line.get("version", event_type.version)
+    if not isinstance(version, int) or isinstance(version, bool) or not (
+        1 <= version <= event_type.version
+    ):
+        errors["version"] = [f"Must be a version from 1 to {event_type.version}."]
+        return {}
+    try:
+        return load_data(event_type.name, event_type.upcast(raw_data, version))
+    except ValidationError as error:
+        errors.update(flatten_errors(error.messages, "data"))
+        return {}
+
+
+def _check_case(case_ref: Any, event_type: EventType, data: dict[str, Any],
+                errors: dict[str, list[str]]) -> None:
+    if case_ref is not None:
+        if not event_type.case_allowed:
+            errors["case"] = [f"A {event_type.name} event does not belong to a case."]
+        elif not isinstance(case_ref, str) or not CASE_REF.match(case_ref):
+            errors["case"] = ["Not a valid case reference (like ASB-2024-0031)."]
+    elif event_type.case_required(data):
+        errors["case"] = [f"A {event_type.name} event needs a case reference."]
 
 
 def _occurred_at(raw: Any, limits: TimeLimits, errors: dict[str, list[str]]) -> datetime | None:

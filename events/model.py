@@ -34,7 +34,7 @@ class NewEvent:
         return local_date(self.occurred_at)
 
     @property
-    def period(self) -> Quarter:
+    def quarter(self) -> Quarter:
         """The quarter the event counts in: a return counts in the quarter it names."""
         if self.type == "return.submitted":
             return Quarter.parse(self.data["quarter"])
@@ -55,12 +55,15 @@ class StoredEvent:
     position: int
     event_id: str
     type: str
+    #: The schema version of its type the data now follows (read back upcast to the current one).
     version: int
     scheme: str
     case_ref: str | None
+    #: Its place in its case's stream (1 for the case's first event); None outside a case.
     stream_version: int | None
     occurred_at: datetime
     local_date: date
+    #: The index of the quarter it counts in (`Quarter.index`); `quarter` is the Quarter itself.
     period: int
     recorded_at: datetime
     recorded_by: str

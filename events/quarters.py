@@ -43,11 +43,6 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LONDON).date()
 
 
-def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
-
-
 def one_year_before(day: date) -> date:
     """The same calendar day a year earlier (29 February becomes 28 February)."""
     try:

@@ -38,7 +38,7 @@ def event_rows(
             "stream_version": stream_version,
             "occurred_at": e.occurred_at,
             "local_date": e.local_date,
-            "period": e.period.index,
+            "period": e.quarter.index,
             "recorded_at": recorded_at,
             "recorded_by": e.recorded_by,
             "data": data_json,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from events.model import NewEvent
-from events.types import ERASED, VOIDED
+from events.types import CASE_CLOSED, SUBJECT_ERASED, VOIDED
 
 
 class RuleBroken(ValueError):
@@ -40,6 +41,38 @@ class VoidTarget:
     voided: bool
 
 
+class PastEvent(Protocol):
+    """What deciding whether a case is closed needs of one of its events."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    @property
+    def voided(self) -> bool: ...
+
+
+Past = TypeVar("Past", bound=PastEvent)
+
+
+def closure(history: Iterable[Past]) -> Past | None:
+    """The event that closed the case, or None while it is open.
+
+    A case is closed when its latest standing (not voided) event is `case.closed`: latest by
+    when it happened, the later stored of two at the same moment, so `history` is the case's
+    events in the order stored. Any later event reopens the case.
+    """
+    latest: Past | None = None
+    for entry in history:
+        if entry.voided or entry.type == VOIDED:
+            continue
+        if latest is None or entry.occurred_at >= latest.occurred_at:
+            latest = entry
+    return latest if latest is not None and latest.type == CASE_CLOSED else None
+
+
 _NOTICE_NEEDS = {
     "cpn": ("cpw", "A Community Protection Notice needs an earlier Community Protection Warning "
             "(CPW) in the same case that has not been voided. Log the CPW first."),
@@ -53,7 +86,7 @@ def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
     if event.scheme not in known:
         raise RuleBroken("scheme", f"There is no scheme {event.scheme!r}.")
     # An erasure must still be recordable once a scheme is retired: the duty to erase outlives it.
-    if known[event.scheme] and event.type != ERASED:
+    if known[event.scheme] and event.type != SUBJECT_ERASED:
         raise RuleBroken("scheme", f"The scheme {event.scheme!r} is retired: nothing new is logged to it.")
 
 

@@ -19,9 +19,9 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
+from events.clock import utc_now
 from events.driver import DriverSQL, Pending
 from events.model import NewEvent, canonical_json
-from events.quarters import utc_now
 from events.subjects import (
     CASE,
     EVENT,

@@ -16,19 +16,19 @@ from json import JSONDecodeError
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.batch import Batch, Projector
+from events.batch import Batch, ProjectFn
 from events.checks import ConcurrencyConflict, EventIdReused
+from events.clock import utc_now
 from events.db import lock_for_append
 from events.interchange import DEFAULT_LIMITS, InvalidEvent, TimeLimits, parse_event, read_json
 from events.model import NewEvent, StoredEvent, stored_from_row
-from events.quarters import utc_now
 from events.report import AppendReport, LineError
 from events.subjects import readable_events
 from events.tables import events
 
 __all__ = [
     "AppendReport", "ConcurrencyConflict", "EventIdReused", "EventsRefused", "LineError",
-    "Projector", "append", "get_event", "import_lines", "last_position", "read_events",
+    "ProjectFn", "append", "get_event", "import_lines", "last_position", "read_events",
 ]
 
 #: An import checks and writes its lines this many at a time.
@@ -58,7 +58,7 @@ def append(
     connection: Connection,
     new_events: Sequence[NewEvent],
     *,
-    project: Projector,
+    project: ProjectFn,
     expected_versions: Mapping[str, int] | None = None,
     recorded_at: datetime | None = None,
     visible_schemes: AbstractSet[str] | None = None,
@@ -87,7 +87,7 @@ def import_lines(
     lines: Iterable[str],
     *,
     default_recorded_by: str,
-    project: Projector,
+    project: ProjectFn,
     chunk_size: int = CHUNK,
     on_progress: Callable[[int], None] | None = None,
     limits: TimeLimits = DEFAULT_LIMITS,

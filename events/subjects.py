@@ -25,14 +25,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
+from events.clock import utc_now
 from events.driver import DriverSQL
 from events.keyfile import is_wrapped, key_encryption_key, unwrap, wrap
-from events.quarters import utc_now
 from events.tables import UTCDateTime, events, metadata
 from events.types import EVENT_TYPES
 
 #: What an erased free-text field reads as.
-ERASED = "[erased]"
+ERASED_TEXT = "[erased]"
 #: An erased subject reads as this prefix and its key id: still one (unnamed) person, so an
 #: export made after an erasure re-imports with the same repeat referrals.
 ERASED_SUBJECT_PREFIX = "erased:"
@@ -128,7 +128,7 @@ def _is_sealed(value: Any) -> bool:
 
 def _opened(value: dict[str, str], event_id: str, name: str, key_id: str, key: Any) -> Any:
     if key is None:
-        return f"{ERASED_SUBJECT_PREFIX}{key_id}" if name == "subject" else ERASED
+        return f"{ERASED_SUBJECT_PREFIX}{key_id}" if name == "subject" else ERASED_TEXT
     return _unseal(plain_key(key_id, bytes(key)), event_id, name, value[_SEALED])
 
 

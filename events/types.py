@@ -120,7 +120,9 @@ _TYPES = [
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 VOIDED = "event.voided"
-ERASED = "subject.erased"
+SUBJECT_ERASED = "subject.erased"
+#: Closes its case while it is the case's latest standing event (`events.rules.closure`).
+CASE_CLOSED = "case.closed"
 
 
 def event_type(name: str) -> EventType:

@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.clock import utc_now
 from events.db import writing
-from events.quarters import FinancialYear, Quarter, utc_now
+from events.quarters import FinancialYear, Quarter
 from events.tables import UTCDateTime
 from projections.figures import FigureReader, Period, last_quarter
 from projections.summary import build_summary, period_of, year_earlier

@@ -136,37 +136,3 @@ def _to_date(figure: Figure, shown: dict[Period, Shown], year: FinancialYear, up
 
 def _number(value: Shown) -> int | float:
     return value if isinstance(value, int | float) else 0
-
-
-def format_value(figure: Figure, value: Shown) -> str:
-    """A figure value as people read it: rates as percentages, counts with thousands commas."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "–"
-    if figure.measure == "repeat-rate":
-        return f"{value * 100:.1f}%"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{int(value):,}"
-
-
-def change(cell: Cell) -> str:
-    """How a value compares with a year earlier, in words."""
-    if not isinstance(cell.value, int | float) or not isinstance(cell.previous, int | float):
-        return ""
-    if cell.value > cell.previous:
-        return "up"
-    if cell.value < cell.previous:
-        return "down"
-    return "same"
-
-
-def points(figure: Figure, trend: Sequence[tuple[Quarter, Shown]]
-           ) -> list[tuple[str, float | None, str]]:
-    """The chart's points for a figure's trend (a hidden value draws no bar)."""
-    return [
-        (f"{q.year} {q.label}", float(v) if isinstance(v, int | float) else None,
-         format_value(figure, v))
-        for q, v in trend
-    ]

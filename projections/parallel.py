@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from events.db import make_engine, reading
+from events.db import SQLiteTuning, make_engine, reading, sqlite_tuning
 from projections.definitions import FigureIndex
 from projections.fold import Changes
 from projections.replay import changes_between
@@ -54,8 +54,9 @@ class Folders:
         url = self.engine.url.render_as_string(hide_password=False)
         step = -(-(upto - after) // self.workers)
         ranges = [(start, min(start + step, upto)) for start in range(after, upto, step)]
+        tuning = sqlite_tuning(self.engine)
         parts = self._pool.starmap_async(
-            _fold_in_worker, [(url, self.index, a, b) for a, b in ranges]
+            _fold_in_worker, [(url, tuning, self.index, a, b) for a, b in ranges]
         )
         return Folding(lambda: merge(parts.get()))
 
@@ -95,9 +96,11 @@ def merge(parts: Sequence[Changes]) -> Changes:
 _engines: dict[str, Engine] = {}
 
 
-def _fold_in_worker(url: str, index: FigureIndex, after: int, upto: int) -> Changes:
+def _fold_in_worker(
+    url: str, tuning: SQLiteTuning, index: FigureIndex, after: int, upto: int
+) -> Changes:
     engine = _engines.get(url)
     if engine is None:
-        engine = _engines[url] = make_engine(url)
+        engine = _engines[url] = make_engine(url, sqlite=tuning)
     with reading(engine) as connection:
         return changes_between(connection, index, after, upto)

@@ -3,51 +3,32 @@
 `projections.fold` turns events into `Changes`; a `Projector` writes them with a handful of
 set-based statements. The same code serves the interactive append, the import and the rebuild.
 A rebuild's projector remembers what it wrote (`remember=True`): it is the only writer of its
-fresh generation, so it never has to read its own rows back.
+fresh generation, so it never has to read its own rows back (`projections.stored_rows`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.driver import IN_CHUNK, DriverSQL
-from events.model import StoredEvent, stored_from_row
-from events.tables import events
+from events.driver import DriverSQL
+from events.model import StoredEvent
 from events.types import VOIDED
 from projections import bulk
 from projections.definitions import FigureIndex
-from projections.fold import Changes, MemberKey, Referral, gather, mark_repeats
+from projections.fold import Changes, Referral, gather, mark_repeats
+from projections.members import write_members
+from projections.stored_rows import (
+    Memory,
+    ReferralKey,
+    ReturnKey,
+    load_targets,
+    read_referrals,
+    read_returns,
+)
 from projections.tables import Generation, projection_state
-
-ReferralKey = tuple[str, str]  # figure, subject
-ReturnKey = tuple[str, int]  # figure, period
-
-
-@dataclass
-class Memory:
-    """The rows of a generation that later batches look up, kept by the rebuild that writes them."""
-
-    members: dict[MemberKey, int] = field(default_factory=dict)
-    referrals: dict[ReferralKey, dict[str, Referral]] = field(default_factory=dict)
-    returns: dict[ReturnKey, dict[str, tuple[int, int]]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, connection: Connection, tables: Generation) -> Memory:
-        """What a generation holds so far: empty when new, a killed rebuild's rows on resume."""
-        memory = cls()
-        for row in connection.execute(sa.select(tables.members)):
-            memory.members[(row.figure_id, row.kind, row.period, row.member)] = row.n
-        driver = DriverSQL.of(connection)
-        memory.referrals.update(_read_referrals(driver, tables.referrals, None))
-        memory.returns.update(_read_returns(driver, tables.returns, None))
-        return memory
 
 
 class Projector:
@@ -89,12 +70,13 @@ class Projector:
         # Nothing from here on is read back: on PostgreSQL it all goes in one round trip.
         with driver.pipeline():
             self._write_totals(connection, changes)
-            _upsert_add(
+            bulk.upsert(
                 connection,
                 self.tables.activity,
+                [{"scheme": s, "period": p, "n": n} for (s, p), n in changes.activity.items() if n],
                 ["scheme", "period"],
                 "n",
-                [{"scheme": s, "period": p, "n": n} for (s, p), n in changes.activity.items() if n],
+                add=True,
             )
             if position is not None:
                 driver.execute(_MOVE_POSITION, (position, self.tables.number))
@@ -105,62 +87,25 @@ class Projector:
             for (f, k, p, fl, vk), v in changes.totals.items()
             if v
         ]
-        _upsert_add(
+        bulk.upsert(
             connection,
             self.tables.totals,
+            rows,
             ["figure_id", "kind", "period", "field", "value_key"],
             "value",
-            rows,
+            add=True,
         )
 
     def _write_members(self, connection: Connection, changes: Changes) -> None:
-        touched = {key: dn for key, dn in changes.members.items() if dn}
-        if not touched:
-            return
-        table = self.tables.members
-        if self._memory is None:
-            after = _add_members(connection, table, touched)
-            gone = [key for key, n in after.items() if n <= 0]
-        else:
-            known = self._memory.members
-            after = {key: known.get(key, 0) + dn for key, dn in touched.items()}
-            # This generation's rows are all in memory: new ones are plain inserts.
-            bulk.insert(connection, table, [
-                _member_row(key, n) for key, n in after.items() if n > 0 and key not in known
-            ])
-            _upsert_set(
-                connection, table, ["figure_id", "kind", "period", "member"], "n",
-                [_member_row(key, n) for key, n in after.items() if n > 0 and key in known],
-            )
-            gone = [key for key, n in after.items() if n <= 0 and key in known]
-            for key, n in after.items():
-                if n > 0:
-                    known[key] = n
-                else:
-                    known.pop(key, None)
-        for key, dn in touched.items():
-            before = after[key] - dn
-            if before <= 0 < after[key]:
-                changes.totals[(key[0], key[1], key[2], "", "")] += 1
-            elif after[key] <= 0 < before:
-                changes.totals[(key[0], key[1], key[2], "", "")] -= 1
-        if gone:
-            connection.execute(
-                sa.delete(table).where(
-                    table.c.figure_id == sa.bindparam("f"),
-                    table.c.kind == sa.bindparam("k"),
-                    table.c.period == sa.bindparam("p"),
-                    table.c.member == sa.bindparam("m"),
-                ),
-                [{"f": f, "k": k, "p": p, "m": m} for f, k, p, m in gone],
-            )
+        known = self._memory.members if self._memory is not None else None
+        write_members(connection, self.tables.members, changes, known)
 
     def _stored_referrals(
         self, connection: Connection, keys: list[ReferralKey]
     ) -> dict[ReferralKey, dict[str, Referral]]:
         if self._memory is not None:
             return {key: self._memory.referrals.get(key, {}) for key in keys}
-        return _read_referrals(DriverSQL.of(connection), self.tables.referrals, keys)
+        return read_referrals(DriverSQL.of(connection), self.tables.referrals, keys)
 
     def _write_referrals(self, connection: Connection, changes: Changes) -> None:
         if not changes.referrals:
@@ -212,7 +157,7 @@ class Projector:
     ) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
         if self._memory is not None:
             return {key: self._memory.returns.get(key, {}) for key in keys}
-        return _read_returns(DriverSQL.of(connection), self.tables.returns, keys)
+        return read_returns(DriverSQL.of(connection), self.tables.returns, keys)
 
     def _write_returns(self, connection: Connection, changes: Changes) -> None:
         if not changes.returns:
@@ -253,119 +198,6 @@ class Projector:
 _MOVE_POSITION = f"UPDATE {projection_state.name} SET position = ? WHERE generation = ?"
 
 
-def _read_referrals(
-    driver: DriverSQL, table: sa.Table, keys: list[ReferralKey] | None
-) -> dict[ReferralKey, dict[str, Referral]]:
-    """The stored referrals of these figures and subjects (all of them where `keys` is None)."""
-    stored: dict[ReferralKey, dict[str, Referral]] = defaultdict(dict)
-    sql = (
-        "SELECT figure_id, subject, event_id, occurred_at, position, local_date, period,"
-        f' "repeat" FROM {table.name}'
-    )
-    for where, params in _where_keys("(figure_id = ? AND subject = ?)", keys):
-        for figure_id, subject, event_id, at, position, day, period, repeat in driver.rows(
-            sql + where, params
-        ):
-            stored[(figure_id, subject)][event_id] = Referral(
-                event_id, subject, driver.read_time(at), position, driver.read_date(day), period,
-                bool(repeat),
-            )
-    return stored
-
-
-def _read_returns(
-    driver: DriverSQL, table: sa.Table, keys: list[ReturnKey] | None
-) -> dict[ReturnKey, dict[str, tuple[int, int]]]:
-    """The stored returns of these figures and periods (all of them where `keys` is None)."""
-    stored: dict[ReturnKey, dict[str, tuple[int, int]]] = defaultdict(dict)
-    sql = f"SELECT figure_id, period, event_id, position, value FROM {table.name}"
-    for where, params in _where_keys("(figure_id = ? AND period = ?)", keys):
-        for figure_id, period, event_id, position, value in driver.rows(sql + where, params):
-            stored[(figure_id, period)][event_id] = (position, value)
-    return stored
-
-
-def _where_keys(
-    match: str, keys: Sequence[tuple[Any, ...]] | None
-) -> Iterable[tuple[str, list[Any]]]:
-    """WHERE clauses matching `keys` a chunk at a time, or none at all for every row."""
-    if keys is None:
-        yield "", []
-        return
-    for part in _chunks(keys):
-        yield " WHERE " + " OR ".join([match] * len(part)), [v for key in part for v in key]
-
-
-def _member_row(key: MemberKey, n: int) -> dict[str, Any]:
-    return {"figure_id": key[0], "kind": key[1], "period": key[2], "member": key[3], "n": n}
-
-
-def _add_members(
-    connection: Connection, table: sa.Table, touched: dict[MemberKey, int]
-) -> dict[MemberKey, int]:
-    """Add each member's change to its count in one statement (SQLite: per 500); the counts after."""
-    driver = DriverSQL.of(connection)
-    rows = [(*key, dn) for key, dn in touched.items()]
-    if not driver.sqlite:
-        found = driver.rows(
-            bulk.unnest_statement(table, _MEMBER_CONFLICT, _MEMBER_COLUMNS),
-            bulk.columns_of(rows),
-        )
-        return {(f, k, p, m): n for f, k, p, m, n in found}
-    after: dict[MemberKey, int] = {}
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        part = rows[start : start + _ROWS_PER_STATEMENT]
-        params = [value for row in part for value in row]
-        for figure_id, kind, period, member, n in driver.rows(_add_members_sql(table, len(part)),
-                                                              params):
-            after[(figure_id, kind, period, member)] = n
-    return after
-
-
-_ROWS_PER_STATEMENT = 500
-_MEMBER_CONFLICT = (("figure_id", "kind", "period", "member"), "n", True)
-_MEMBER_COLUMNS = ("figure_id", "kind", "period", "member", "n")
-
-
-@lru_cache(maxsize=64)
-def _add_members_sql(table: sa.Table, count: int) -> str:
-    name = table.name
-    return (
-        f"INSERT INTO {name} (figure_id, kind, period, member, n) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?)"] * count)
-        + f" ON CONFLICT (figure_id, kind, period, member) DO UPDATE SET n = {name}.n + excluded.n"
-        " RETURNING figure_id, kind, period, member, n"
-    )
-
-
 def _latest(returns: dict[str, tuple[int, int]]) -> int:
     """The value of the return stored last (0 where there is none)."""
     return max(returns.values())[1] if returns else 0
-
-
-def load_targets(connection: Connection, target_ids: list[str]) -> dict[str, StoredEvent]:
-    found: dict[str, StoredEvent] = {}
-    for part in _chunks(target_ids):
-        for row in connection.execute(sa.select(events).where(events.c.event_id.in_(part))):
-            found[row.event_id] = stored_from_row(row)
-    return found
-
-
-def _upsert_add(
-    connection: Connection, table: sa.Table, keys: list[str], column: str, rows: list[dict[str, Any]]
-) -> None:
-    """Insert rows, or add their `column` to the row already there."""
-    bulk.upsert(connection, table, rows, keys, column, add=True)
-
-
-def _upsert_set(
-    connection: Connection, table: sa.Table, keys: list[str], column: str, rows: list[dict[str, Any]]
-) -> None:
-    """Insert rows, or set their `column` on the row already there."""
-    bulk.upsert(connection, table, rows, keys, column, add=False)
-
-
-def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
-    items = list(items)
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]

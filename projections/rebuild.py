@@ -10,10 +10,10 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.clock import utc_now
 from events.db import lock_for_append, writing
 from events.driver import DriverSQL
 from events.model import StoredEvent
-from events.quarters import utc_now
 from events.store import last_position, read_events
 from projections.catalogue import figures_by_hash, load_figures
 from projections.parallel import Folders

@@ -28,7 +28,7 @@ from events.store import read_events
 from events.types import EVENT_TYPES, VOIDED
 from projections.definitions import Figure, FigureIndex
 from projections.fold import Changes, fold_event, fold_figures, gather
-from projections.projector import load_targets
+from projections.stored_rows import load_targets
 
 #: Measures that need each event's identity (its id, subject key, time and position).
 _ONE_BY_ONE = ("repeat-rate", "latest-return")

@@ -12,7 +12,7 @@ from events.tables import event_voids, events
 from events.types import VOIDED
 from projections.archive import StoredSummary
 from projections.figures import Period, quarters_of
-from projections.presentation.render import format_value
+from projections.presentation.text import format_value
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.clock import utc_now
 from events.db import writing
-from events.quarters import Quarter, utc_now
+from events.quarters import Quarter
 from events.tables import UTCDateTime, schemes
 from projections.archive import archive_metadata
 from projections.catalogue import load_figures

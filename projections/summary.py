@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from events.quarters import FinancialYear, Quarter
+from events.quarters import FinancialYear
 from projections.figures import FigureReader, Period
 
 
@@ -50,10 +50,3 @@ def build_summary(connection: Connection, year: FinancialYear, quarter: int | No
         "as_of": as_of.isoformat() if as_of is not None else None,
         "figures": figures,
     }
-
-
-def quarter_of(summary: dict[str, Any]) -> Quarter | None:
-    """The quarter a summary covers, or None for a whole year."""
-    if summary["period"] == "year":
-        return None
-    return FinancialYear.parse(summary["year"]).quarter(int(summary["period"][1]))

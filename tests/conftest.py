@@ -6,7 +6,6 @@ PostgreSQL databases are created and dropped here. PostgreSQL being unreachable 
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,14 +20,11 @@ from sqlalchemy.engine import Engine
 
 from casebook import create_app
 from events.db import make_engine
-from tests.helpers import prepare_database
+from tests.helpers import POSTGRES_ADMIN_URL, prepare_database
 
 #: The browser fixtures, defined once for the whole run (one Chromium per run).
 pytest_plugins = ["tests.browser"]
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CASEBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BACKENDS = ["sqlite", "postgresql"]
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -144,7 +140,18 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-def pytest_collection_modifyitems(items: list[Any]) -> None:
-    """Run the quick tests first; the browser journeys and long properties last."""
+def _on_postgresql_though_sqlite_only(item: Any) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (item.get_closest_marker("sqlite_only") is not None and callspec is not None
+            and callspec.params.get("backend") == "postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    """Page and permission tests (marked `sqlite_only`) run on SQLite alone; then the quick tests
+    run first, the browser journeys and long properties last."""
+    left_out = [item for item in items if _on_postgresql_though_sqlite_only(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not _on_postgresql_though_sqlite_only(item)]
     items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
                                  item.get_closest_marker("slow") is not None))

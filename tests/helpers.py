@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from casebook.database import load_defaults, migrate
@@ -17,6 +19,16 @@ from events.quarters import FinancialYear, parse_occurred_at, parse_quarter_labe
 from events.store import AppendReport, append, import_lines
 from projections.rebuild import project, rebuild
 from projections.summary import build_summary
+
+#: The PostgreSQL server the tests create their databases on.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CASEBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+#: For a module of page and permission tests whose outcome does not depend on the database kind:
+#: its tests that use a database run on SQLite only (`pytestmark = ON_SQLITE_ONLY`; see
+#: tests/conftest.py). Storage, query and projection tests stay on both databases.
+ON_SQLITE_ONLY = pytest.mark.sqlite_only
 
 
 def prepare_database(url: str) -> None:

@@ -16,7 +16,7 @@ from casebook.cli.keys import wrap_stored_keys_now
 from casebook.cli.params import YEAR_OPTION, quarter_option
 from casebook.cli.protection import grant_separate_runtime_role
 from casebook.database import engine, load_defaults, migrate, migration_engine
-from casebook.services.access_log import record
+from casebook.services.access_log import log_access
 from casebook.services.demo import demo_events
 from casebook.services.import_file import ImportFile
 from casebook.services.private_files import PrivateFile
@@ -123,7 +123,7 @@ def export_command(file: IO[str]) -> None:
             file.write(json.dumps(event.to_interchange(), ensure_ascii=False) + "\n")
             count += 1
     with writing(engine()) as connection:
-        record(connection, getpass.getuser(), "export", f"{count} events to {file.name}")
+        log_access(connection, getpass.getuser(), "export", f"{count} events to {file.name}")
     click.echo(f"{count} events exported.", err=True)
 
 

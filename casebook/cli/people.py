@@ -6,7 +6,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from casebook.models import ROLES, ApiToken, User, reading_session, utc_now
+from casebook.models import ApiToken, User, reading_session, utc_now
+from casebook.roles import ROLES, SCHEME_LIMITED
 from casebook.services.accounts import AccountError, create_token, create_user, revoke_token, set_active
 
 
@@ -31,7 +32,7 @@ def _cli_error(error: AccountError) -> click.ClickException:
               help="A scheme a partner may use (repeat for more).")
 def add_user_command(username: str, role: str, scheme_ids: tuple[str, ...]) -> None:
     """Add a user and print their generated password."""
-    if role != "partner" and scheme_ids:
+    if role not in SCHEME_LIMITED and scheme_ids:
         raise click.UsageError("only partners are limited to schemes; leave out --scheme")
     try:
         _, password = create_user(username, role, scheme_ids,

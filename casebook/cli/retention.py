@@ -12,7 +12,7 @@ from flask import current_app
 from casebook.cli.params import MOMENT
 from casebook.database import engine
 from casebook.services.retention import RetentionPolicy, RetentionReport, run_retention
-from events.quarters import utc_now
+from events.clock import utc_now
 
 
 def retention_policy() -> RetentionPolicy:

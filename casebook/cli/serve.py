@@ -12,6 +12,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from casebook.cli.data import demo_command, init_command
 from casebook.database import engine
 from casebook.models import User, reading_session
+from casebook.roles import ADMIN
 from casebook.services.accounts import create_user
 from events.db import reading
 from events.tables import events
@@ -24,7 +25,7 @@ def ensure_first_admin() -> str | None:
     with reading_session() as db:
         if db.execute(sa.select(User.id).limit(1)).first() is not None:
             return None
-    _, password = create_user(FIRST_ADMIN, "admin",
+    _, password = create_user(FIRST_ADMIN, ADMIN,
                               hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     return password
 

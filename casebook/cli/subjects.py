@@ -11,7 +11,7 @@ from typing import IO
 import click
 
 from casebook.database import engine
-from casebook.services.access_log import record
+from casebook.services.access_log import log_access
 from casebook.services.erasure import CaseUnknown, Erasure, erase_case, erase_subject, scrub
 from casebook.services.private_files import PrivateFile
 from casebook.services.subject_access import subject_access
@@ -39,7 +39,7 @@ def erase_command(subject: str | None, case_ref: str | None, user: str | None) -
                 erasure = erase_subject(connection, subject or "", erased_by=who)
                 target = f"subject key {erasure.destroyed[0].key_id}"
             keys = ", ".join(k.key_id for k in erasure.destroyed[1:])
-            record(connection, who, "erase", f"{target}{'; keys ' if keys else ''}{keys}"[:500])
+            log_access(connection, who, "erase", f"{target}{'; keys ' if keys else ''}{keys}"[:500])
     except (SubjectUnknown, CaseUnknown) as error:
         click.echo(f"{error} Nothing was erased.", err=True)
         sys.exit(1)
@@ -112,6 +112,6 @@ def subject_export_command(subject: str, file: IO[str]) -> None:
         sys.exit(1)
     with writing(engine()) as connection:
         # The key id, never the reference: the log must not itself hold personal data.
-        record(connection, getpass.getuser(), "subject-export", f"subject key {document['key_id']}")
+        log_access(connection, getpass.getuser(), "subject-export", f"subject key {document['key_id']}")
     file.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     click.echo(f"{len(document['events'])} events held about the subject.", err=True)

@@ -16,8 +16,9 @@ from casebook.cli.retention import retention_policy
 from casebook.database import engine
 from casebook.scheduler import run_scheduler
 from casebook.services.private_files import PrivateOutput
+from events.clock import utc_now
 from events.db import reading
-from events.quarters import FinancialYear, utc_now
+from events.quarters import FinancialYear
 from projections.archive import by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
 from projections.catalogue import load_figures

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
+from casebook.database import default_schemes
 from casebook.reference.markdown import code, header, table
 from events.types import EVENT_TYPES, VOIDED
 from projections.definitions import Figure, default_figures
@@ -50,13 +49,6 @@ def _types(figure: Figure) -> str:
     if set(figure.types) == set(EVENT_TYPES) - {VOIDED}:
         return "any"
     return ", ".join(figure.types)
-
-
-def default_schemes() -> list[dict[str, str]]:
-    """The schemes `casebook init` adds, from the packaged `events/schemes.toml`."""
-    text = resources.files("events").joinpath("schemes.toml").read_text("utf-8")
-    schemes: list[dict[str, str]] = tomllib.loads(text)["scheme"]
-    return schemes
 
 
 def _measure_rows(figures: list[Figure]) -> list[tuple[str, str, str, str]]:

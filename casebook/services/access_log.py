@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.quarters import utc_now
+from events.clock import utc_now
 from events.tables import UTCDateTime
 
 access_log = sa.Table(
@@ -20,8 +20,8 @@ access_log = sa.Table(
 )
 
 
-def record(connection: Connection, username: str, action: str, target: str,
-           address: str | None = None) -> None:
+def log_access(connection: Connection, username: str, action: str, target: str,
+               address: str | None = None) -> None:
     """Add one entry to the access log, in the caller's transaction."""
     connection.execute(sa.insert(access_log).values(
         at=utc_now(), username=username[:128], action=action[:32], target=target[:500],

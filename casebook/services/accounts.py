@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from casebook.database import engine
 from casebook.models import (
-    ROLES,
     ApiToken,
     SchemeChange,
     SignInSession,
@@ -21,7 +20,8 @@ from casebook.models import (
     utc_now,
     writing_session,
 )
-from casebook.services.access_log import record
+from casebook.roles import ADMIN, ROLES, SCHEME_LIMITED
+from casebook.services.access_log import log_access
 from casebook.services.sign_in import PASSWORD_RESET
 from casebook.services.usernames import username_key, username_problem
 from events.db import reading
@@ -74,9 +74,9 @@ def check_schemes(role: str, scheme_ids: Iterable[str]) -> list[str]:
     if missing:
         raise AccountError("schemes", f"There is no scheme {', '.join(missing)} "
                                       f"(known: {', '.join(sorted(known))}).")
-    if role == "partner" and not chosen:
+    if role in SCHEME_LIMITED and not chosen:
         raise AccountError("schemes", "Choose at least one scheme for a partner.")
-    return chosen if role == "partner" else []
+    return chosen if role in SCHEME_LIMITED else []
 
 
 def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> dict[str, str]:
@@ -123,7 +123,7 @@ def _user(db: Session, user_id: int) -> User:
 
 def _other_active_admins(db: Session, user_id: int) -> int:
     return db.execute(sa.select(sa.func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user_id)).scalar_one()
+        User.role == ADMIN, User.active.is_(True), User.id != user_id)).scalar_one()
 
 
 def change_access(user_id: int, role: str, scheme_ids: Iterable[str]) -> User:
@@ -131,7 +131,7 @@ def change_access(user_id: int, role: str, scheme_ids: Iterable[str]) -> User:
     chosen = check_schemes(role, scheme_ids)
     with writing_session() as db:
         user = _user(db, user_id)
-        if user.role == "admin" and role != "admin" and not _other_active_admins(db, user_id):
+        if user.role == ADMIN and role != ADMIN and not _other_active_admins(db, user_id):
             raise AccountError("role", "This is the only active administrator: make someone "
                                        "else an administrator first.")
         user.role = role
@@ -143,7 +143,7 @@ def set_active(user_id: int, active: bool) -> User:
     """Disable or enable a user; the last active admin cannot be disabled."""
     with writing_session() as db:
         user = _user(db, user_id)
-        if not active and user.role == "admin" and not _other_active_admins(db, user_id):
+        if not active and user.role == ADMIN and not _other_active_admins(db, user_id):
             raise AccountError("active", "This is the only active administrator: it cannot "
                                          "be disabled.")
         user.active = active
@@ -168,7 +168,7 @@ def reset_password(user_id: int, by: str, *, hash_method: str) -> tuple[User, st
         user.set_password(password, hash_method)
         end_sessions(db, user_id)
         # The sign-in lock counts failures since the last reset (see casebook.services.sign_in).
-        record(db.connection(), by, PASSWORD_RESET, username_key(user.username))
+        log_access(db.connection(), by, PASSWORD_RESET, username_key(user.username))
     return user, password
 
 

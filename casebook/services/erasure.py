@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from casebook.services.recording import record
+from events.clock import utc_now
 from events.interchange import parse_event
 from events.model import StoredEvent
-from events.quarters import utc_now
 from events.subjects import (
     CASE,
     SUBJECT,
@@ -29,7 +29,7 @@ from events.subjects import (
     subject_keys,
 )
 from events.tables import events
-from events.types import ERASED
+from events.types import SUBJECT_ERASED
 
 
 class CaseUnknown(LookupError):
@@ -122,7 +122,7 @@ def erase_key(connection: Connection, key_id: str, *, erased_by: str) -> Destroy
     if first is None:
         raise SubjectUnknown(f"No event is sealed with the key {key_id}.")
     line = {
-        "type": ERASED,
+        "type": SUBJECT_ERASED,
         "scheme": first.scheme,
         "occurred_at": utc_now().isoformat(),
         "data": {"key": key_id},

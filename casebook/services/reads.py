@@ -11,13 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from casebook.services.event_filter import EventFilter, Schemes, apply_filter
 from events.model import StoredEvent, stored_from_row
+from events.rules import CaseEntry, closure
 from events.subjects import open_text, subject_keys
 from events.tables import cases, event_voids, events, schemes
-from events.types import VOIDED
 
-#: A scheme filter: None means every scheme, else only these.
-Schemes = set[str] | None
 _voids = event_voids.alias("voids")
 _CASE_COLUMNS = (cases.c.case_ref, cases.c.scheme, cases.c.version, cases.c.opened_on,
                  cases.c.last_occurred_at)
@@ -64,20 +63,11 @@ class CaseSummary:
 
     case_ref: str
     scheme: str
-    version: int
+    #: The case's number of events (column `cases.version`): its stream version, which the
+    #: optimistic concurrency check compares; not an event type's schema version.
+    stream_version: int
     opened_on: date
     last_occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """The event log's filters; empty ones do not filter."""
-
-    scheme: str = ""
-    type: str = ""
-    occurred_from: date | None = None
-    occurred_to: date | None = None
-    recorded_by: str = ""
 
 
 def all_schemes(connection: Connection) -> list[Scheme]:
@@ -171,7 +161,7 @@ def filtered_events(
     limit: int | None = None,
 ) -> list[ListedEvent]:
     """Events passing the filters, newest position first, from below `before` if given."""
-    query = _filtered(_with_voids(), chosen, readable).order_by(events.c.position.desc())
+    query = apply_filter(_with_voids(), chosen, readable).order_by(events.c.position.desc())
     if before is not None:
         query = query.where(events.c.position < before)
     if limit is not None:
@@ -187,7 +177,7 @@ def iter_filtered_events(
     while True:
         page = _listed(
             connection,
-            _filtered(_with_voids(), chosen, readable)
+            apply_filter(_with_voids(), chosen, readable)
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(batch_size),
@@ -219,23 +209,6 @@ def period_events(
         .order_by(events.c.position)
     )
     return _listed(connection, query)
-
-
-def _filtered(query: sa.Select[tuple[object, ...]], chosen: EventFilter,
-              readable: Schemes) -> sa.Select[tuple[object, ...]]:
-    if readable is not None:
-        query = query.where(events.c.scheme.in_(sorted(readable)))
-    if chosen.scheme:
-        query = query.where(events.c.scheme == chosen.scheme)
-    if chosen.type:
-        query = query.where(events.c.type == chosen.type)
-    if chosen.occurred_from is not None:
-        query = query.where(events.c.local_date >= chosen.occurred_from)
-    if chosen.occurred_to is not None:
-        query = query.where(events.c.local_date <= chosen.occurred_to)
-    if chosen.recorded_by:
-        query = query.where(events.c.recorded_by == chosen.recorded_by)
-    return query
 
 
 def _with_voids() -> sa.Select[tuple[object, ...]]:
@@ -277,11 +250,13 @@ def _case(row: Any) -> CaseSummary:
 
 
 def case_status(timeline: Sequence[ListedEvent]) -> str:
-    """"Closed" if the latest standing event of the case closed it, else "Open"."""
-    standing = [e for e in timeline if not e.voided and e.event.type != VOIDED]
-    if standing and max(standing, key=lambda e: (e.event.occurred_at, e.event.position)).event.type == "case.closed":
-        return "Closed"
-    return "Open"
+    """"Closed" if the case's events close it (`events.rules.closure`), else "Open"."""
+    history = [
+        CaseEntry(event_id=e.event.event_id, type=e.event.type, notice=None,
+                  occurred_at=e.event.occurred_at, voided=e.voided)
+        for e in sorted(timeline, key=lambda e: e.event.position)
+    ]
+    return "Closed" if closure(history) is not None else "Open"
 
 
 def data_json(event: StoredEvent) -> str:

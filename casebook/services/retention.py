@@ -1,9 +1,10 @@
 """Retention: erase the subjects of cases closed longer ago than their scheme keeps them.
 
 A case counts as closed when its latest standing event (by occurrence) is `case.closed`; any
-later event reopens it. A subject is erased only once every case they are linked to is past its
-scheme's period, so an open case never loses its data. Erasure destroys keys (see
-`casebook.services.erasure`), so every figure stays as it was.
+later event reopens it (`events.rules.closure`, which the case page uses too). A subject is
+erased only once every case they are linked to is past its scheme's period, so an open case
+never loses its data. Erasure destroys keys (see `casebook.services.erasure`), so every figure
+stays as it was.
 
 The period runs from the later of when the closure happened and when it was recorded: a closure
 dated years back is still recorded today, and must not make a case look long closed. Nothing is
@@ -16,19 +17,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from casebook.services.access_log import record
+from casebook.services.access_log import log_access
 from casebook.services.erasure import erase_key, scrub
 from events.db import reading, writing
 from events.quarters import local_date
+from events.rules import closure
 from events.subjects import case_subjects, subject_keys
 from events.tables import event_voids, events
+from events.types import CASE_CLOSED
 
-CLOSED = "case.closed"
 #: How long a case's data is kept at least after anything in the case was recorded.
 SETTLING = timedelta(days=7)
 
@@ -87,9 +88,20 @@ class RetentionReport:
         }
 
 
+@dataclass(frozen=True)
+class _CaseEvent:
+    """One event of a case as retention reads it: a `events.rules.PastEvent`, and when recorded."""
+
+    type: str
+    scheme: str
+    occurred_at: datetime
+    recorded_at: datetime
+    voided: bool
+
+
 def closed_cases(connection: Connection, policy: RetentionPolicy) -> list[ClosedCase]:
-    """Every case whose latest standing event is its closure."""
-    with_closure = sa.select(events.c.case_ref).where(events.c.type == CLOSED)
+    """Every case whose latest standing event is its closure (`events.rules.closure`)."""
+    with_closure = sa.select(events.c.case_ref).where(events.c.type == CASE_CLOSED)
     void_event = events.alias("void_event")
     query = (
         sa.select(events.c.case_ref, events.c.scheme, events.c.type, events.c.occurred_at,
@@ -100,21 +112,21 @@ def closed_cases(connection: Connection, policy: RetentionPolicy) -> list[Closed
         .where(events.c.case_ref.in_(with_closure))
         .order_by(events.c.position)
     )
-    latest: dict[str, Any] = {}
+    history: dict[str, list[_CaseEvent]] = {}
     changed: dict[str, datetime] = {}
     for row in connection.execute(query):
         recorded = max(row.recorded_at, row.voided_at or row.recorded_at)
         changed[row.case_ref] = max(changed.get(row.case_ref, recorded), recorded)
-        seen = latest.get(row.case_ref)
-        if row.voided_at is None and (seen is None or row.occurred_at >= seen.occurred_at):
-            latest[row.case_ref] = row
+        history.setdefault(row.case_ref, []).append(_CaseEvent(
+            row.type, row.scheme, row.occurred_at, row.recorded_at, row.voided_at is not None))
     found = []
-    for case_ref, closure in sorted(latest.items()):
-        if closure.type == CLOSED:
-            closed_on = local_date(max(closure.occurred_at, closure.recorded_at))
-            erase_after = max(policy.erase_after(closure.scheme, closed_on),
+    for case_ref, case_events in sorted(history.items()):
+        closing = closure(case_events)
+        if closing is not None:
+            closed_on = local_date(max(closing.occurred_at, closing.recorded_at))
+            erase_after = max(policy.erase_after(closing.scheme, closed_on),
                               local_date(changed[case_ref] + SETTLING))
-            found.append(ClosedCase(case_ref, closure.scheme, closed_on, erase_after))
+            found.append(ClosedCase(case_ref, closing.scheme, closed_on, erase_after))
     return found
 
 
@@ -164,7 +176,7 @@ def run_retention(
         for key_id in report.erased:
             with writing(engine) as connection:
                 erase_key(connection, key_id, erased_by=erased_by)
-                record(connection, erased_by, "erase", f"subject key {key_id}")
+                log_access(connection, erased_by, "erase", f"subject key {key_id}")
         if report.erased:
             scrub(engine)
     return report

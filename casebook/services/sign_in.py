@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from casebook.services.access_log import access_log, record
-from projections.presentation.text import london
+from casebook.services.access_log import access_log, log_access
+from projections.presentation.text import local_time
 
 SIGN_IN_FAILED = "sign-in-failed"
 SIGNED_IN = "signed-in"
@@ -98,19 +98,19 @@ def refused(connection: Connection, policy: Policy, key: str, address: str | Non
 def failed(connection: Connection, policy: Policy, key: str, address: str | None,
            now: datetime) -> datetime | None:
     """Count a failed sign-in; returns when the name's lock ends, if this failure set one."""
-    record(connection, "(anonymous)", SIGN_IN_FAILED, key, address)
+    log_access(connection, "(anonymous)", SIGN_IN_FAILED, key, address)
     return locked_until(connection, policy, key, now)
 
 
 def succeeded(connection: Connection, username: str, key: str, address: str | None) -> None:
     """Record a sign-in, which clears the failures before it."""
-    record(connection, username, SIGNED_IN, key, address)
+    log_access(connection, username, SIGNED_IN, key, address)
 
 
 def lockout_message(policy: Policy, until: datetime) -> str:
     """What someone signing in under a locked name is told."""
     return (f"This account is locked after {policy.max_failures} failed "
-            f"sign-in attempts. Try again after {london(until)}, or ask an administrator to "
+            f"sign-in attempts. Try again after {local_time(until)}, or ask an administrator to "
             "reset your password.")
 
 

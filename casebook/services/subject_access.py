@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.clock import utc_now
 from events.model import StoredEvent, stored_from_row
-from events.quarters import utc_now
 from events.subjects import (
     CASE,
     ERASED_SUBJECT_PREFIX,

@@ -7,17 +7,18 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask import Flask, g, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from casebook.roles import ADMINISTER, LOG_EVENTS, READ_EVENTS, READ_FIGURES, may
+from casebook.web.api.errors import api_error
 from casebook.web.auth import can_read_events, can_read_figures, home_url, init_auth, is_api_request, role_of
 from casebook.web.untrusted import init_untrusted
-from projections.presentation.text import london
+from projections.presentation.text import FILTERS
 
 #: Every blueprint the app serves, as "module:attribute"; add a line here to add a part.
 BLUEPRINTS = [
@@ -38,14 +39,14 @@ CSRF_EXEMPT = frozenset({"api"})
 #: govuk-frontend's dist/govuk folder, copied here by `make assets` (git-ignored).
 GOVUK_DIST = Path(__file__).parent.parent / "static" / "govuk"
 
-#: The service navigation: label, endpoint, and who sees it.
+#: The service navigation: label, endpoint, and the capability (casebook.roles) that shows it.
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
-    ("Dashboard", "dashboard.index", frozenset({"admin", "officer", "partner", "viewer"})),
-    ("Log an event", "log.choose_scheme", frozenset({"admin", "officer", "partner"})),
-    ("Cases", "cases.search", frozenset({"admin", "officer", "partner"})),
-    ("Event log", "events.index", frozenset({"admin", "officer", "partner"})),
-    ("Summaries", "summaries.index", frozenset({"admin", "officer", "partner", "viewer"})),
-    ("Admin", "admin.index", frozenset({"admin"})),
+    ("Dashboard", "dashboard.index", READ_FIGURES),
+    ("Log an event", "log.choose_scheme", LOG_EVENTS),
+    ("Cases", "cases.search", READ_EVENTS),
+    ("Event log", "events.index", READ_EVENTS),
+    ("Summaries", "summaries.index", READ_FIGURES),
+    ("Admin", "admin.index", ADMINISTER),
 ]
 
 #: What an error page says, by status code: title and the sentences under it.
@@ -77,21 +78,13 @@ def init_app(app: Flask) -> None:
     """Set up everything the web pages and the API need on `app`."""
     init_untrusted(app)  # first: the routes below are built with its converters
 
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE"))
-    if app.config.get("SESSION_COOKIE_NAME") == "session":  # Flask's default: name it ours
-        app.config["SESSION_COOKIE_NAME"] = "casebook_session"
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session's lifetime bounds it
-
     app.jinja_loader = ChoiceLoader([
         app.jinja_loader,  # type: ignore[list-item]
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals["nav_url"] = nav_url
-    app.jinja_env.globals["london"] = london
+    app.jinja_env.filters.update(FILTERS)
     app.context_processor(_template_context)
 
     csrf = CSRFProtect(app)
@@ -118,24 +111,15 @@ def load_blueprints() -> list[Any]:
     return found
 
 
-def nav_url(endpoint: str, **values: Any) -> str | None:
-    """The URL of `endpoint`, or None when no such page exists (yet)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def navigation() -> list[dict[str, Any]]:
     """The service navigation items the signed-in user may use."""
     role = role_of(current_user)
     items = []
-    for label, endpoint, roles in NAVIGATION:
-        href = nav_url(endpoint)
-        if href is None or role not in roles:
+    for label, endpoint, capability in NAVIGATION:
+        if not may(role, capability):
             continue
         current = request.blueprint == endpoint.partition(".")[0]
-        items.append({"text": label, "href": href, "active": current})
+        items.append({"text": label, "href": url_for(endpoint), "active": current})
     return items
 
 
@@ -182,9 +166,9 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _csrf_error(error: CSRFError) -> tuple[Any, int]:
+def _csrf_error(error: CSRFError) -> Any:
     if is_api_request():
-        return jsonify(error="bad_request", message=error.description), 400
+        return api_error(400, error.description)
     return render_template(
         "errors/error.html",
         code=400,
@@ -197,14 +181,10 @@ def _csrf_error(error: CSRFError) -> tuple[Any, int]:
 def _http_error(error: HTTPException) -> Any:
     code = error.code or 500
     if is_api_request():
-        return jsonify(error=_slug(error.name), message=error.description), code
+        return api_error(code, error.description or error.name, headers=error.get_headers())
     if code in (301, 302, 303, 307, 308):
         return error
     title, paragraphs = ERROR_PAGES.get(code, (error.name, [error.description or ""]))
     response = render_template("errors/error.html", code=code, title=title,
                                paragraphs=paragraphs), code
     return response
-
-
-def _slug(name: str) -> str:
-    return name.lower().replace(" ", "_").replace("'", "")

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from casebook.database import engine
-from casebook.services.access_log import record
+from casebook.services.access_log import log_access
 from casebook.web.auth import readable_schemes
 from events.db import reading, writing
 from events.tables import events
@@ -100,7 +100,7 @@ def _record_response(response: Response) -> Response:
     entry = _entry(audit, response.status_code)
     if entry is not None:
         with writing(engine()) as connection:
-            record(connection, current_user.username, *entry, address=request.remote_addr)
+            log_access(connection, current_user.username, *entry, address=request.remote_addr)
     return response
 
 

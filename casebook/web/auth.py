@@ -17,7 +17,6 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -26,7 +25,6 @@ from flask import (
 )
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
@@ -34,9 +32,11 @@ from wtforms.validators import InputRequired
 
 from casebook.database import engine
 from casebook.models import ApiToken, User, reading_session, utc_now, writing_session
+from casebook.roles import ALL_SCHEMES, LOG_EVENTS, READ_FIGURES, SCHEME_LIMITED, SIGNED_IN, may
 from casebook.services import sign_in as lockout
 from casebook.services.usernames import username_key
 from casebook.web import sessions
+from casebook.web.api.errors import api_error
 from events.db import reading, writing
 
 bp = Blueprint("auth", __name__)
@@ -45,9 +45,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: How often a token's last-used time is written: every request would turn reads into writes.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
-
-#: Roles that may read events and cases in every scheme.
-ALL_SCHEMES_ROLES = frozenset({"admin", "officer"})
 
 #: The only bodies a sign-in may come as: Flask-WTF would also read a JSON body, which no
 #: sign-in form sends.
@@ -145,9 +142,9 @@ def role_of(user: Any) -> str | None:
 def readable_schemes(user: Any) -> set[str] | None:
     """The schemes whose events and cases `user` may read; None means every scheme."""
     role = role_of(user)
-    if role in ALL_SCHEMES_ROLES:
+    if may(role, ALL_SCHEMES):
         return None
-    if role == "partner":
+    if may(role, SCHEME_LIMITED):
         return set(user.scheme_ids)
     return set()
 
@@ -160,16 +157,17 @@ def can_read_events(user: Any, scheme: str) -> bool:
 
 def can_log(user: Any, scheme: str) -> bool:
     """Whether `user` may log events in `scheme` (the same schemes they may read)."""
-    return role_of(user) in ("admin", "officer", "partner") and can_read_events(user, scheme)
+    return may(role_of(user), LOG_EVENTS) and can_read_events(user, scheme)
 
 
 def can_read_figures(user: Any) -> bool:
     """Whether `user` may read figures and summaries: every signed-in role may."""
-    return role_of(user) in ("admin", "officer", "partner", "viewer")
+    return may(role_of(user), READ_FIGURES)
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Let only signed-in users with one of `roles` in; sign-in (or 401 on the API) otherwise."""
+def requires(capability: frozenset[str]) -> Callable[[F], F]:
+    """Let in only signed-in users whose role has `capability` (from casebook.roles): others
+    signed in get 403, and anyone else the sign-in page (or 401 on the API)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -178,7 +176,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 if is_api_request():
                     return _api_unauthorised()
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if current_user.role not in roles:
+            if not may(current_user.role, capability):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -188,11 +186,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def _api_unauthorised() -> Response:
-    response = jsonify(error="unauthorised",
-                       message="Send a valid API token: Authorization: Bearer TOKEN.")
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="casebook"'
-    return response
+    return api_error(401, "Send a valid API token: Authorization: Bearer TOKEN.")
 
 
 # --- signing in and out ---------------------------------------------------------------------
@@ -221,11 +215,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_url() -> str:
-    """Where a signed-in user lands: the dashboard when it exists, else the sign-in page."""
-    try:
-        return url_for("dashboard.index")
-    except BuildError:
-        return url_for("auth.signed_in")
+    """Where a signed-in user lands: the dashboard, which every role may read."""
+    return url_for("dashboard.index")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -282,9 +273,9 @@ def _sign_in_page(form: SignInForm, error: str | None = None, status: int = 200)
 
 
 @bp.route("/signed-in")
-@roles_required("admin", "officer", "partner", "viewer")
+@requires(SIGNED_IN)
 def signed_in() -> Any:
-    """A plain landing page for a signed-in user, used until the dashboard exists."""
+    """A plain page for any signed-in user: who they are signed in as, and the pages they may use."""
     return render_template("auth/signed_in.html")
 
 

@@ -7,11 +7,9 @@ from typing import Any
 
 from flask import current_app
 
+from casebook.roles import READ_ALL_FIGURES, may
 from casebook.web.auth import can_read_events, role_of
 from projections.disclosure import Disclosure, DisclosureOf
-
-#: Roles that see every scheme's numbers in full (the board reads figures, never cases).
-FULL_FIGURES_ROLES = frozenset({"admin", "officer", "viewer"})
 
 
 def disclosure_for(user: Any, scheme: str) -> Disclosure:
@@ -21,7 +19,7 @@ def disclosure_for(user: Any, scheme: str) -> Disclosure:
     free-text breakdown values (a category may name someone) only where they may read cases.
     """
     own = can_read_events(user, scheme)
-    return Disclosure(full=role_of(user) in FULL_FIGURES_ROLES or own, labels=own)
+    return Disclosure(full=may(role_of(user), READ_ALL_FIGURES) or own, labels=own)
 
 
 def disclosures(user: Any) -> DisclosureOf:
@@ -36,4 +34,4 @@ def sees_in_full(user: Any, scheme: str) -> bool:
 
 def small_number_threshold() -> int:
     """Counts below this are hidden in the published variant (CASEBOOK_SMALL_NUMBER_THRESHOLD)."""
-    return int(current_app.config.get("SMALL_NUMBER_THRESHOLD", 5))
+    return int(current_app.config["SMALL_NUMBER_THRESHOLD"])

@@ -10,22 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, has_request_context, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from casebook.database import engine
+from casebook.roles import ADMINISTER
 from casebook.services.access_log import access_log
 from casebook.web import ERROR_PAGES
+from casebook.web.api.errors import api_error
 from casebook.web.audit import audited, init_audit
-from casebook.web.auth import is_api_request, roles_required
+from casebook.web.auth import is_api_request, requires
 from events.db import reading
-
-DEFAULTS: dict[str, Any] = {
-    "HSTS_SECONDS": 365 * 24 * 3600,
-}
 
 #: Responses that are files to keep, whatever their Content-Disposition says.
 DOWNLOAD_TYPES = frozenset({
@@ -37,10 +35,8 @@ bp = Blueprint("security", __name__, url_prefix="/admin")
 
 
 def init_security(app: Flask) -> None:
-    """Defaults, trusted proxies, HSTS, cookies, downloads, the access log and its page."""
-    for key, default in DEFAULTS.items():
-        app.config.setdefault(key, default)
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    """Trusted proxies, HSTS, cookies, downloads, the access log and its page."""
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies:
         # Only the address and the scheme: relative redirects need no forwarded host.
         proxied = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
@@ -61,12 +57,12 @@ class SessionCookies(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
-def _too_large(error: RequestEntityTooLarge) -> tuple[Any, int]:
+def _too_large(error: RequestEntityTooLarge) -> Any:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     message = (f"The request is larger than the {limit / 2**20:.1f} MB casebook accepts "
                "(CASEBOOK_MAX_UPLOAD_MB). Nothing was saved: send fewer events at a time.")
     if is_api_request():
-        return jsonify(error="request_too_large", message=message), 413
+        return api_error(413, message)
     title, paragraphs = ERROR_PAGES[413]
     return render_template("errors/error.html", code=413, title=title,
                            paragraphs=paragraphs), 413
@@ -91,7 +87,7 @@ def _no_store_downloads(response: Response) -> Response:
 
 @bp.route("/access-log")
 @audited("access-log-read")
-@roles_required("admin")
+@requires(ADMINISTER)
 def access_log_page() -> Any:
     """The latest entries of the access log, newest first, optionally for one user."""
     username = request.args.get("user") or None

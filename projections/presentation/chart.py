@@ -1,14 +1,26 @@
-"""Small server-rendered SVG bar charts: a figure's last eight quarters, readable without script."""
+"""The one chart: a small server-rendered SVG of a figure's last quarters, readable without script,
+on the dashboard and in the printable review alike."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
+from typing import Any
+
+from projections.presentation.text import format_value
 
 WIDTH = 240
 HEIGHT = 72
 _LABEL_SPACE = 14
 _GAP = 4
+
+
+def trend_points(trend: Iterable[tuple[object, Any]]) -> list[tuple[str, float | None, str]]:
+    """The chart's points for (quarter, value) pairs, each value as readers see it."""
+    return [
+        (str(quarter), float(value) if isinstance(value, int | float) else None, format_value(value))
+        for quarter, value in trend
+    ]
 
 
 def bar_chart(points: Sequence[tuple[str, float | None, str]], *, title: str, chart_id: str) -> str:

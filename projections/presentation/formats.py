@@ -9,7 +9,7 @@ from typing import Any
 from projections.archive import StoredSummary
 from projections.definitions import Figure
 from projections.disclosure import DisclosureOf, variant
-from projections.presentation.report import report_csv, report_html
+from projections.presentation.render import summary_csv, summary_html
 
 FORMATS = ("json", "csv", "html", "xlsx")
 
@@ -33,9 +33,9 @@ def render_stored(
             particulars["restatement"] = restated
         return json.dumps({**document, **particulars}, indent=2, ensure_ascii=False).encode()
     if fmt == "csv":
-        return report_csv(document).encode()
+        return summary_csv(document).encode()
     if fmt == "html":
-        return report_html(document, stored.listing()).encode()
+        return summary_html(document, stored.listing()).encode()
     if fmt == "xlsx":
         # Imported here: openpyxl is a tenth of every command's start-up, and few ask for it.
         from projections.presentation.workbook import summary_workbook

@@ -1,12 +1,18 @@
-"""Plain renderings of a summary document: CSV rows and a self-contained HTML table."""
+"""A summary document as CSV rows, and as the one self-contained printable HTML page (Jinja)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from html import escape
+from functools import cache
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from projections.presentation.chart import bar_chart, trend_points
+from projections.presentation.report import by_priority, highlights
+from projections.presentation.text import FILTERS, period_title
 from projections.publish import edition_notes
 from projections.spreadsheet import csv_cell
 
@@ -39,42 +45,34 @@ def summary_csv(summary: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def format_value(value: Any) -> str:
-    """A value as readers see it; a hidden value is already its text."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.0%}" if value <= 1 else f"{value:g}"
-    return f"{value:,}"
+@cache
+def environment() -> Environment:
+    """The templates of projections/presentation/templates, escaped, with the shared filters."""
+    env = Environment(loader=PackageLoader("projections.presentation"),
+                      autoescape=select_autoescape(default=True), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env
 
 
-def summary_html(summary: dict[str, Any]) -> str:
-    """A printable page: figures grouped by priority, this period against a year earlier."""
-    period = "the year" if summary["period"] == "year" else summary["period"]
-    title = f"Community Safety Partnership figures {summary['year']}, {period}"
-    by_priority: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for figure_id, figure in summary["figures"].items():
-        by_priority.setdefault(figure["priority"], []).append((figure_id, figure))
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{escape(title)}</title>",
-        "<style>body{font-family:Arial,sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border-bottom:1px solid #b1b4b6;padding:.3em .8em;text-align:left}"
-        "td.n{text-align:right}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p>Figures as of {escape(summary['as_of'] or 'no events yet')}.</p>",
-    ]
-    for priority, figures in by_priority.items():
-        parts.append(f"<h2>{escape(priority)}</h2><table><thead><tr><th>Figure</th>"
-                     "<th>This period</th><th>A year earlier</th></tr></thead><tbody>")
-        for figure_id, figure in figures:
-            parts.append(
-                f"<tr id='{escape(figure_id)}'><td>{escape(figure['label'])}</td>"
-                f"<td class='n'>{format_value(figure['value'])}</td>"
-                f"<td class='n'>{format_value(figure['previous'])}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def summary_html(summary: dict[str, Any], particulars: dict[str, Any] | None = None) -> str:
+    """A printable page: figures by priority against a year earlier, each one's last quarters
+    charted where the summary keeps them; `particulars` are a stored summary's version and date."""
+    history = summary.get("history")
+    charts: dict[str, Markup] = {}
+    if history:
+        for figure_id, figure in summary["figures"].items():
+            values = history["figures"].get(figure_id, [])
+            # bar_chart escapes every text it is given.
+            charts[figure_id] = Markup(bar_chart(
+                trend_points(zip(history["quarters"], values, strict=False)),
+                title=f"{figure['label']}, last {'eight' if len(values) == 8 else len(values)} quarters",
+                chart_id="chart-" + figure_id.replace(".", "-"),
+            ))
+    groups = by_priority(summary)
+    return environment().get_template("summary.html").render(
+        title=f"Community Safety Partnership: {period_title(summary['year'], summary['period'])}",
+        summary=summary, particulars=particulars, notes=edition_notes(summary), groups=groups,
+        highlights={priority: highlights(figures) for priority, figures in groups.items()},
+        charts=charts,
+    )

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from projections.presentation.report import by_priority, change, local_time, period_title
+from projections.presentation.report import by_priority
+from projections.presentation.text import change, local_time, period_title
 from projections.publish import edition_notes
 
 HEADINGS = ["Figure id", "Figure", "Breakdown", "Value", "This period", "Same period last year",
@@ -35,9 +36,9 @@ def summary_workbook(document: dict[str, Any]) -> bytes:
     contents = book.active
     assert contents is not None
     contents.title = "Contents"
-    append(contents, [f"Community Safety Partnership: {period_title(document)}"])
+    append(contents, [f"Community Safety Partnership: {period_title(document['year'], document['period'])}"])
     contents["A1"].font = Font(bold=True, size=14)
-    append(contents, [f"Figures as recorded by {local_time(document['as_of'])}"])
+    append(contents, [f"Figures as recorded by {local_time(document['as_of']) or 'no events yet'}"])
     notes = edition_notes(document)
     if not document.get("published"):
         append(contents, ["Internal edition: every number shown, not for publication"])
@@ -69,15 +70,14 @@ def _priority_sheet(
     sheet: Worksheet, priority: str, figures: list[tuple[str, dict[str, Any]]],
     document: dict[str, Any],
 ) -> None:
-    append(sheet, [priority, "", "", "", f"{document['year']} {document['period']}"])
+    append(sheet, [priority, "", "", "", period_title(document["year"], document["period"])])
     sheet["A1"].font = Font(bold=True, size=13)
     append(sheet, HEADINGS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for figure_id, figure in figures:
-        text, _direction = change(figure["value"], figure["previous"])
         append(sheet, [figure_id, figure["label"], "", "", figure["value"], figure["previous"],
-                       text])
+                       change(figure["value"], figure["previous"]).text])
         for name, counts in figure.get("breakdown", {}).items():
             for key, count in counts.items():
                 append(sheet, [figure_id, figure["label"], name, key, count, None, None])

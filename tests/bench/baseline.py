@@ -51,7 +51,7 @@ def event_rows(
             local_date = local_date.isoformat()  # type: ignore[assignment]
             at = at.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[assignment]
         rows.append((event.event_id, event.type, EVENT_TYPES[event.type].version, event.scheme,
-                     event.case_ref, stream_version, occurred_at, local_date, event.period.index,
+                     event.case_ref, stream_version, occurred_at, local_date, event.quarter.index,
                      at, event.recorded_by, event.data_json))
     return rows
 

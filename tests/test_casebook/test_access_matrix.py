@@ -15,8 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from casebook.models import ROLES
-from tests.helpers import log, referral
+from tests.helpers import ON_SQLITE_ONLY, log, referral
 from tests.test_casebook.conftest import MakeUser, csrf_token_from, sign_in
+
+pytestmark = ON_SQLITE_ONLY
 
 EVERYONE = "everyone"
 ALL_ROLES = frozenset(ROLES)

@@ -10,8 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from events.tables import schemes
-from tests.helpers import referral
+from tests.helpers import ON_SQLITE_ONLY, referral
 from tests.test_casebook.conftest import SignedIn, csrf_token_from, sign_in
+
+pytestmark = ON_SQLITE_ONLY
 
 
 def _post(client: FlaskClient, url: str, data: dict[str, object], page: str | None = None):

@@ -105,7 +105,7 @@ def test_the_summary_prints_a_self_contained_html_page(
     result = runner.invoke(args=["casebook", "summary", "--year", "2024/25", "--format", "html"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("<!doctype html>")
-    assert "Community Safety Partnership figures 2024/25, the year" in result.stdout
+    assert "Community Safety Partnership: Annual review 2024/25" in result.stdout
     assert "<tr id='davss.referrals'>" in result.stdout
 
 

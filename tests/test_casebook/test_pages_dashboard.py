@@ -38,7 +38,7 @@ def test_every_role_sees_the_figures_per_quarter_and_to_date_against_last_year(
         assert cell(html, "davss.referrals", "year") == "3"
         row = html[html.index('id="figure-davss.referrals"'):]
         row = row[: row.index("</tr>")]
-        assert "last year 1" in row and "last year 1 (up)" in row
+        assert "last year 1" in row and "last year 1, +2 (+200%)" in row
         assert "<svg" in row and 'role="img"' in row
 
 

@@ -7,7 +7,7 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import log, notice, referral, value
+from tests.helpers import ON_SQLITE_ONLY, log, notice, referral, value
 from tests.test_casebook.conftest import SignedIn
 from tests.test_casebook.page_reading import (
     date_fields,
@@ -16,6 +16,8 @@ from tests.test_casebook.page_reading import (
     post_form,
     text_of,
 )
+
+pytestmark = ON_SQLITE_ONLY
 
 REFERRAL_FORM = "/log/davss/referral.received"
 

@@ -14,8 +14,10 @@ from sqlalchemy.engine import Engine
 from events.db import reading
 from events.quarters import Quarter
 from projections.archive import SCHEDULED, generate, list_summaries
-from tests.helpers import log, referral
+from tests.helpers import ON_SQLITE_ONLY, log, referral
 from tests.test_casebook.conftest import SignedIn, csrf_token_from
+
+pytestmark = ON_SQLITE_ONLY
 
 Q1 = Quarter(2024, 1)
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from tests.helpers import ON_SQLITE_ONLY
 from tests.test_casebook.conftest import MakeUser, SignedIn, csrf_token_from
+
+pytestmark = ON_SQLITE_ONLY
 
 #: Names that read as "j.smith" (case, separators, digits for letters, a stray dot or space).
 LOOK_ALIKES = ["J.Smith", "j_smith", "j-smith", "j..smith", "j.srnith", "j.smlth", "J.SMITH"]

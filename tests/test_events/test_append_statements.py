@@ -21,7 +21,7 @@ from events.quarters import FinancialYear
 from events.store import ANALYSE_FROM, EventsRefused, append, import_lines, read_events
 from events.subjects import case_subjects, subject_keys
 from events.tables import cases, event_voids, events, schemes
-from projections import projector
+from projections import stored_rows
 from projections.rebuild import project
 from projections.summary import build_summary
 from projections.tables import current_generation
@@ -228,9 +228,9 @@ def test_the_projections_read_referrals_and_returns_through_their_own_indexes(
         figure_id, subject = connection.execute(
             sa.select(tables.referrals.c.figure_id, tables.referrals.c.subject)).first()
         driver = _Recording(connection)
-        found = projector._read_referrals(
+        found = stored_rows.read_referrals(
             driver, tables.referrals, [(figure_id, subject), (figure_id, "nobody")])
-        projector._read_returns(driver, tables.returns, [("idva-cases", 20241), ("x", 1)])
+        stored_rows.read_returns(driver, tables.returns, [("idva-cases", 20241), ("x", 1)])
         assert len(found[(figure_id, subject)]) == 2
         if backend == "postgresql":
             return

@@ -18,9 +18,9 @@ from projections.catalogue import install_figures, load_figures
 from projections.definitions import default_figures, figure_from_dict
 from projections.fold import Changes, gather
 from projections.parallel import merge
-from projections.projector import load_targets
 from projections.rebuild import rebuild
 from projections.replay import gather_range
+from projections.stored_rows import load_targets
 from tests.helpers import event, import_jsonl, log, referral, summary, value, void
 from tests.seed_events import published_2024_25_events
 

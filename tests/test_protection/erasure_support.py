@@ -18,12 +18,12 @@ from marshmallow import fields, validate
 from sqlalchemy.engine import Engine
 
 from events.subjects import personal_fields
-from events.types import ERASED, EVENT_TYPES, VOIDED, CasePolicy
+from events.types import EVENT_TYPES, SUBJECT_ERASED, VOIDED, CasePolicy
 from tests.helpers import event, void
 
 #: Every type staff or files can log, in the order the types are declared (a threshold decision
 #: comes after the application it needs).
-LOGGABLE = [name for name in EVENT_TYPES if name not in (VOIDED, ERASED)]
+LOGGABLE = [name for name in EVENT_TYPES if name not in (VOIDED, SUBJECT_ERASED)]
 PERSONAL = [name for name in LOGGABLE if personal_fields(name)]
 
 

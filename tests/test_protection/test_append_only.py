@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from casebook.services.access_log import record
+from casebook.services.access_log import log_access
 from events.chain import verify
 from events.db import writing
 from events.quarters import FinancialYear
@@ -102,7 +102,7 @@ def _all_four_tables_have_rows(engine: Engine) -> None:
     assert generate(engine, FinancialYear.parse("2024/25").quarter(1), SCHEDULED,
                     only_if_missing=True) is not None
     with writing(engine) as connection:
-        record(connection, "auditor", "export", "3 events to backup.jsonl")
+        log_access(connection, "auditor", "export", "3 events to backup.jsonl")
 
 
 def _table_rows(engine: Engine, table: str) -> list[tuple[object, ...]]:

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 import events.batch
 import events.store
 from events import tables
+from events.clock import utc_now
 from events.db import reading
 from events.interchange import parse_event
-from events.quarters import utc_now
 from events.store import read_events
 from projections.rebuild import rebuild
 from tests.helpers import log, referral
@@ -140,7 +140,7 @@ def _late_commit_race(engine: Engine) -> tuple[list[int], list[int]]:
             connection.execute(sa.insert(tables.events).values(
                 event_id=line.event_id, type=line.type, version=2, scheme=line.scheme,
                 case_ref=line.case_ref, stream_version=None, occurred_at=line.occurred_at,
-                local_date=line.local_date, period=line.period.index, recorded_at=utc_now(),
+                local_date=line.local_date, period=line.quarter.index, recorded_at=utc_now(),
                 recorded_by="late", data=line.data_json,
             ))
             inside.set()

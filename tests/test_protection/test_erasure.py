@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from events import sealing, subjects
 from events.db import make_engine, reading
 from events.store import read_events
-from events.subjects import ERASED, ERASED_SUBJECT_PREFIX
+from events.subjects import ERASED_SUBJECT_PREFIX, ERASED_TEXT
 from projections.rebuild import rebuild
 from tests.helpers import event, log, referral, value, void
 from tests.test_protection.support import all_figures, exported
@@ -103,7 +103,7 @@ def test_after_erasure_the_subject_reads_as_erased_in_the_log_and_in_exports(
     subjects = {e["data"]["subject"] for e in alice if "subject" in e["data"]}
     assert len(subjects) == 1 and subjects.pop().startswith(ERASED_SUBJECT_PREFIX)
     closed = next(e for e in alice if e["type"] == "case.closed")
-    assert closed["data"]["outcome"] == ERASED
+    assert closed["data"]["outcome"] == ERASED_TEXT
     erasure = lines[-1]
     assert erasure["type"] == "subject.erased" and set(erasure["data"]) == {"key"}
     with engine.connect() as connection:

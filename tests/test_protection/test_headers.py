@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 
 from casebook import create_app
 from casebook.web.pages.summaries import DOWNLOADS, VARIANTS
-from tests.helpers import log, referral
+from tests.helpers import ON_SQLITE_ONLY, log, referral
 from tests.test_casebook.conftest import MakeUser, SignedIn, csrf_token_from, sign_in
 from tests.test_casebook.test_access_matrix import FILENAMES, PLAIN_SAMPLES, routes
+
+pytestmark = ON_SQLITE_ONLY
 
 #: Query strings a route needs to answer with its download rather than a refusal.
 QUERIES = {"api.summary": {"year": "2024/25"}, "api.list_events": {"after": 0}}

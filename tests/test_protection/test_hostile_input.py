@@ -16,8 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import log, referral
+from tests.helpers import ON_SQLITE_ONLY, log, referral
 from tests.test_casebook.conftest import MakeUser, csrf_token_from, sign_in
+
+pytestmark = ON_SQLITE_ONLY
 
 HUGE = "9" * 40
 #: The UTF-8 bytes of half a character (a lone surrogate), as a URL writes them.

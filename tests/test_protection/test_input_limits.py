@@ -16,10 +16,12 @@ from sqlalchemy.engine import Engine
 from events.interchange import InvalidEvent, parse_event
 from events.schemas import _UUID
 from events.types import EVENT_TYPES
-from tests.helpers import event, log, referral, summary
+from tests.helpers import ON_SQLITE_ONLY, event, log, referral, summary
 from tests.test_casebook.conftest import MakeToken, SignedIn
 from tests.test_casebook.page_reading import date_fields, error_summary_links, post_form, text_of
 from tests.test_protection.support import exported
+
+pytestmark = ON_SQLITE_ONLY
 
 NOON = datetime(2025, 6, 1, 11, 0, tzinfo=UTC)  # 12:00 in London (BST)
 #: The free-text fields whose text runs to sentences; every other one is a short name or label.

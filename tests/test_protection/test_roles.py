@@ -16,8 +16,7 @@ from sqlalchemy.engine import Engine
 from casebook import create_app
 from casebook.services.erasure import erase_subject
 from events.db import make_engine, writing
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.helpers import import_jsonl, log, referral, void
+from tests.helpers import POSTGRES_ADMIN_URL, import_jsonl, log, referral, void
 from tests.test_casebook.conftest import MakeUser, sign_in
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

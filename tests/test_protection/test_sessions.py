@@ -11,9 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from events.quarters import utc_now
+from events.clock import utc_now
 from events.tables import UTCDateTime
+from tests.helpers import ON_SQLITE_ONLY
 from tests.test_casebook.conftest import SignedIn, TestUser, csrf_token_from, sign_in
+
+pytestmark = ON_SQLITE_ONLY
 
 COOKIE = "casebook_session"
 
@@ -111,6 +114,16 @@ def test_a_session_idle_for_its_lifetime_ends(
     client = app.test_client()
     user = signed_in(client, "officer")
     _backdate(engine, user, last_seen_at=timedelta(hours=8, minutes=1))
+    assert _signed_out(client)
+
+
+def test_the_idle_limit_is_a_setting(app: Flask, engine: Engine, signed_in: SignedIn) -> None:
+    app.config["PERMANENT_SESSION_LIFETIME"] = 600  # seconds; backdated, never waited for
+    client = app.test_client()
+    user = signed_in(client, "officer")
+    _backdate(engine, user, last_seen_at=timedelta(seconds=590))
+    assert client.get("/cases").status_code == 200
+    _backdate(engine, user, last_seen_at=timedelta(seconds=610))
     assert _signed_out(client)
 
 

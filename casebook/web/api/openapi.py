@@ -14,7 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from events.interchange import CASE_REF, SCHEME_ID
-from events.types import ERASED, EVENT_TYPES
+from events.types import EVENT_TYPES, SUBJECT_ERASED
 
 
 class _Reply(Schema):
@@ -147,7 +147,7 @@ def _new_spec() -> APISpec:
 
 def _event_schemas(spec: APISpec) -> None:
     # Erasures are recorded only by `casebook erase`, which destroys the key: never sent in.
-    sendable = sorted(name for name in EVENT_TYPES if name != ERASED)
+    sendable = sorted(name for name in EVENT_TYPES if name != SUBJECT_ERASED)
     for name in sendable:
         spec.components.schema(f"Event_{name}", schema=_event_input(name))
     spec.components.schema("EventInput", {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -11,8 +10,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from casebook.database import engine
+from casebook.roles import LOG_EVENTS, READ_EVENTS, READ_FIGURES
+from casebook.services.event_filter import apply_filter, read_filter
 from casebook.services.recording import record
 from casebook.settings import time_limits
+from casebook.web.api.errors import api_error
 from casebook.web.api.openapi import openapi_document
 from casebook.web.audit import (
     CASE_DENIED,
@@ -21,7 +23,7 @@ from casebook.web.audit import (
     named_in_posted_events,
     named_in_query,
 )
-from casebook.web.auth import can_log, can_read_figures, readable_schemes, roles_required
+from casebook.web.auth import can_log, can_read_figures, readable_schemes, requires
 from casebook.web.figure_access import disclosures, small_number_threshold
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
@@ -29,14 +31,10 @@ from events.model import NewEvent, stored_from_row
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
 from events.subjects import readable_events
 from events.tables import events
-from events.types import ERASED
+from events.types import SUBJECT_ERASED
 from projections.disclosure import live_summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-LOGGING_ROLES = ("admin", "officer", "partner")
-READING_ROLES = ("admin", "officer", "partner")
-ALL_ROLES = ("admin", "officer", "partner", "viewer")
 
 #: Most events one POST may carry; larger batches belong in `casebook import`.
 MAX_EVENTS_PER_REQUEST = 1000
@@ -55,16 +53,8 @@ class BadRequest(Exception):
 
 
 @bp.errorhandler(BadRequest)
-def _bad_request(error: BadRequest) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": _ERROR_NAMES.get(error.status, "bad_request"),
-                            "message": error.message}
-    if error.fields:
-        body["fields"] = error.fields
-    return jsonify(body), error.status
-
-
-_ERROR_NAMES = {400: "bad_request", 403: "forbidden", 409: "conflict", 413: "too_large",
-                422: "invalid"}
+def _bad_request(error: BadRequest) -> Response:
+    return api_error(error.status, error.message, error.fields)
 
 
 @bp.get("/openapi.json")
@@ -76,8 +66,8 @@ def openapi() -> Response:
 
 @bp.post("/events")
 @audited(None, denied=CASE_DENIED, names=named_in_posted_events)
-@roles_required(*LOGGING_ROLES)
-def post_events() -> tuple[Response, int]:
+@requires(LOG_EVENTS)
+def post_events() -> Response | tuple[Response, int]:
     """Append one event or a list of them: all of them, or none."""
     items, expected = _posted_events(request.get_json(silent=True))
     for index, item in enumerate(items):
@@ -87,16 +77,15 @@ def post_events() -> tuple[Response, int]:
                                   f"{scheme!r}.")
     parsed, refused = _parse_all(items)
     if refused:
-        return _refusal(refused), 422
+        return _refusal(refused)
     with writing(engine()) as connection:
         # Another scheme's case in expected_versions answers as a case not yet opened.
         recorded = record(connection, parsed, expected, visible_schemes=readable_schemes(current_user))
     if recorded.refusals:
-        return _refusal(recorded.refusals), 422
+        return _refusal(recorded.refusals)
     if (conflict := recorded.conflict) is not None:
-        body = {"error": "conflict", "message": str(conflict), "case": conflict.case_ref,
-                "expected_version": conflict.expected, "actual_version": conflict.actual}
-        return jsonify(body), 409
+        return api_error(409, str(conflict), case=conflict.case_ref,
+                         expected_version=conflict.expected, actual_version=conflict.actual)
     return jsonify({
         "ids": [event.event_id for event in parsed],
         "written": len(recorded.stored),
@@ -152,7 +141,7 @@ def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, li
             if isinstance(item, dict) and item.get("recorded_by", username) != username:
                 raise InvalidEvent({"recorded_by": [
                     f"Events sent with your token are recorded by {username}; leave it out."]})
-            if isinstance(item, dict) and item.get("type") == ERASED:
+            if isinstance(item, dict) and item.get("type") == SUBJECT_ERASED:
                 # Only `casebook erase` records one, as it destroys the key in the same step.
                 raise InvalidEvent({"type": [
                     "An erasure is recorded by `casebook erase`, which destroys the key."]})
@@ -163,17 +152,15 @@ def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, li
 
 
 def _refusal(by_item: Mapping[int, Mapping[str, list[str]]]) -> Response:
-    return jsonify({
-        "error": "invalid",
-        "message": "Nothing was stored: correct the events listed and send them all again.",
-        "items": [{"index": index, "fields": dict(fields)}
-                  for index, fields in sorted(by_item.items())],
-    })
+    return api_error(
+        422, "Nothing was stored: correct the events listed and send them all again.",
+        items=[{"index": index, "fields": dict(fields)} for index, fields in sorted(by_item.items())],
+    )
 
 
 @bp.get("/events")
 @audited("api-events-read", denied=EVENT_DENIED, names=named_in_query)
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def list_events() -> Response:
     """Events in the order stored, filtered, a page at a time after a position."""
     args = request.args
@@ -182,28 +169,16 @@ def list_events() -> Response:
     limit = _whole_number(args.get("limit"), "limit", DEFAULT_PAGE, errors)
     if limit is not None and not 1 <= limit <= MAX_PAGE:
         errors["limit"] = [f"Must be from 1 to {MAX_PAGE}."]
-    start = _date(args.get("from"), "from", errors)
-    end = _date(args.get("to"), "to", errors)
+    chosen, unreadable = read_filter(args)
+    errors.update({name: [message] for name, message in unreadable.items()})
     if errors:
         raise BadRequest(400, "Some filters could not be read.", errors)
-    # readable_events joins each row's subject key, so personal fields come back decrypted.
-    query = readable_events().where(events.c.position > after).order_by(events.c.position)
     readable = readable_schemes(current_user)
-    scheme = args.get("scheme")
-    if scheme is not None:
-        if readable is not None and scheme not in readable:
-            raise BadRequest(403, f"You may not read events in the scheme {scheme!r}.")
-        query = query.where(events.c.scheme == scheme)
-    elif readable is not None:
-        query = query.where(events.c.scheme.in_(sorted(readable)))
-    for name, column in (("type", events.c.type), ("case", events.c.case_ref),
-                         ("recorded_by", events.c.recorded_by)):
-        if args.get(name) is not None:
-            query = query.where(column == args[name])
-    if start is not None:
-        query = query.where(events.c.local_date >= start)
-    if end is not None:
-        query = query.where(events.c.local_date <= end)
+    if chosen.scheme and readable is not None and chosen.scheme not in readable:
+        raise BadRequest(403, f"You may not read events in the scheme {chosen.scheme!r}.")
+    # readable_events joins each row's subject key, so personal fields come back decrypted.
+    query = apply_filter(readable_events().where(events.c.position > after), chosen, readable)
+    query = query.order_by(events.c.position)
     with reading(engine()) as connection:
         found = [stored_from_row(row) for row in connection.execute(query.limit(limit))]
     return jsonify({
@@ -222,19 +197,9 @@ def _whole_number(raw: str | None, name: str, default: int,
     return int(raw)
 
 
-def _date(raw: str | None, name: str, errors: dict[str, list[str]]) -> date | None:
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = ["Must be a date like 2024-04-01."]
-        return None
-
-
 @bp.get("/summary")
 @audited("api-summary-read")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def summary() -> Response:
     """The figures for a financial year or quarter: the same JSON as `casebook summary`."""
     if not can_read_figures(current_user):

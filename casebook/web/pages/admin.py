@@ -9,22 +9,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from casebook.models import User, reading_session
+from casebook.roles import ADMINISTER, ALL_SCHEMES, DESCRIPTIONS, SCHEME_LIMITED
 from casebook.services import accounts
 from casebook.services.accounts import SCHEME_FIELDS, AccountError
-from casebook.web.auth import roles_required
+from casebook.web.auth import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {
-    "admin": "Administrator: people, schemes and everything else",
-    "officer": "Officer: logs and reads events in every scheme",
-    "partner": "Partner: logs and reads events only in the schemes chosen below",
-    "viewer": "Viewer: figures and summaries only",
-}
-
-
 @bp.before_request
-@roles_required("admin")
+@requires(ADMINISTER)
 def _admins_only() -> None:
     """Every admin page is for administrators alone."""
 
@@ -40,7 +33,8 @@ def users() -> Any:
     """Everyone who can sign in, or could."""
     with reading_session() as db:
         found = db.execute(sa.select(User).order_by(User.username)).scalars().all()
-    return render_template("admin/users.html", users=found)
+    return render_template("admin/users.html", users=found, scheme_limited=SCHEME_LIMITED,
+                           all_schemes=ALL_SCHEMES)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -66,7 +60,7 @@ def new_user() -> Any:
                 return render_template("admin/password.html", user=user, password=password,
                                        added=True)
     return render_template("admin/user_form.html", form=form, errors=errors,
-                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=None)
+                           schemes=accounts.all_schemes(), roles=DESCRIPTIONS, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -86,10 +80,10 @@ def user(user_id: int) -> Any:
         except AccountError as error:
             errors[error.field if error.field in ("role", "schemes") else "role"] = error.message
         else:
-            flash(f"{found.username} is now: {ROLE_LABELS[str(form['role'])]}.", "success")
+            flash(f"{found.username} is now: {DESCRIPTIONS[str(form['role'])]}.", "success")
             return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user_form.html", form=form, errors=errors,
-                           schemes=accounts.all_schemes(), roles=ROLE_LABELS, user=found,
+                           schemes=accounts.all_schemes(), roles=DESCRIPTIONS, user=found,
                            tokens=accounts.tokens_of(user_id))
 
 

@@ -8,15 +8,14 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import READ_EVENTS
 from casebook.services import reads
 from casebook.web.audit import CASE_DENIED, audited
-from casebook.web.auth import can_log, can_read_events, readable_schemes, roles_required
+from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.pages import describe
 from events.db import reading
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-
-READING_ROLES = ("admin", "officer", "partner")
 
 
 @bp.context_processor
@@ -26,7 +25,7 @@ def _describe() -> dict[str, Any]:
 
 @bp.route("")
 @audited("case-search")
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def search() -> Any:
     """Find cases by reference (exact or the start of it); without a search, the recent ones."""
     text = request.args.get("q", "").strip()
@@ -41,7 +40,7 @@ def search() -> Any:
 
 @bp.route("/<path:case_ref>")
 @audited("case-read", denied=CASE_DENIED)
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def show(case_ref: str) -> Any:
     """A case: its summary and the timeline of every event, voided ones struck through."""
     with reading(engine()) as connection:

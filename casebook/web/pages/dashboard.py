@@ -8,14 +8,16 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import READ_EVENTS, READ_FIGURES, may
 from casebook.services import reads
 from casebook.web.audit import audited, nothing_shown
-from casebook.web.auth import can_read_events, roles_required
+from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import sees_in_full, small_number_threshold
 from casebook.web.pages import describe
+from events.clock import utc_now
 from events.db import reading
-from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label, utc_now
-from projections.dashboard import build_dashboard, change, format_value, points
+from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label
+from projections.dashboard import build_dashboard
 from projections.definitions import Figure
 from projections.figures import FigureReader, Period, quarters_of
 from projections.presentation import chart
@@ -23,15 +25,13 @@ from projections.published_periods import published_year
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-ALL_ROLES = ("admin", "officer", "partner", "viewer")
 #: How many years back the year selector offers.
 YEARS_OFFERED = 6
 
 
 @bp.context_processor
 def _template_functions() -> dict[str, Any]:
-    return {"describe": describe, "format_value": format_value, "change": change,
-            "chart": chart.bar_chart, "points": points}
+    return {"describe": describe, "chart": chart.bar_chart, "points": chart.trend_points}
 
 
 def _today() -> Quarter:
@@ -49,7 +49,7 @@ def _chosen_period() -> tuple[FinancialYear, int | None]:
 
 
 @bp.route("")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def index() -> Any:
     """This year's figures per quarter and year to date, each against a year earlier."""
     year, quarter = _chosen_period()
@@ -74,7 +74,7 @@ def index() -> Any:
 
 @bp.route("/figures/<figure_id>")
 @audited("figure-events-read")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def figure(figure_id: str) -> Any:
     """The events behind one figure's value for a year or quarter (a count only for some)."""
     year, quarter = _chosen_period()
@@ -97,7 +97,7 @@ def figure(figure_id: str) -> Any:
             connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)],
             since_the_start=chosen.measure == "active",
         ))
-    detail = can_read_events(current_user, chosen.scheme) and current_user.role != "viewer"
+    detail = can_read_events(current_user, chosen.scheme) and may(current_user.role, READ_EVENTS)
     if not detail:
         nothing_shown()  # the count alone, no event
     return render_template(

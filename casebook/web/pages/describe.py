@@ -9,6 +9,9 @@ from casebook.web.forms import EventForm, form_for
 from events.model import StoredEvent
 from events.quarters import LONDON
 from events.types import EVENT_TYPES
+from projections.presentation.text import local_day, local_time
+
+__all__ = ["data_lines", "local_day", "local_time", "occurred", "type_title"]
 
 
 def type_title(type_name: str) -> str:
@@ -41,23 +44,6 @@ def data_lines(event: StoredEvent) -> list[tuple[str, str]]:
 @cache
 def _form(type_name: str) -> EventForm:
     return form_for(EVENT_TYPES[type_name])
-
-
-def local_time(moment: datetime | None) -> str:
-    """A moment as a UK reader expects it: 3 May 2024 at 2:30pm (Europe/London)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(LONDON)
-    clock = local.strftime("%I:%M%p").lstrip("0").lower().replace(":00", "")
-    # GOV.UK style: "midday" and "midnight", never 12pm and 12am.
-    clock = {"12pm": "midday", "12am": "midnight"}.get(clock, clock)
-    return f"{local.day} {local.strftime('%B %Y')} at {clock}"
-
-
-def local_day(moment: datetime) -> str:
-    """The Europe/London date of a moment, like 3 May 2024."""
-    local = moment.astimezone(LONDON)
-    return f"{local.day} {local.strftime('%B %Y')}"
 
 
 def occurred(moment: datetime) -> str:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import READ_EVENTS
 from casebook.services import reads
+from casebook.services.event_filter import EventFilter, read_filter
 from casebook.web.audit import EVENT_DENIED, audited
-from casebook.web.auth import can_log, can_read_events, readable_schemes, roles_required
+from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.pages import describe
 from casebook.web.untrusted import position_arg
 from events.db import reading
@@ -24,7 +25,6 @@ from projections.spreadsheet import csv_cell
 bp = Blueprint("events", __name__, url_prefix="/events")
 
 PAGE_SIZE = 50
-READING_ROLES = ("admin", "officer", "partner")
 CSV_COLUMNS = ["position", "id", "type", "scheme", "case", "occurred_at", "local_date",
                "recorded_at", "recorded_by", "voided", "void_reason", "data"]
 
@@ -34,25 +34,9 @@ def _describe() -> dict[str, Any]:
     return {"describe": describe}
 
 
-def _filters() -> tuple[reads.EventFilter, dict[str, str]]:
+def _filters() -> tuple[EventFilter, dict[str, str]]:
     """The filters asked for, and an error message per filter that could not be read."""
-    errors: dict[str, str] = {}
-    dates: dict[str, date | None] = {}
-    for name, label in (("from", "The ‘from’ date"), ("to", "The ‘to’ date")):
-        raw = request.args.get(name, "").strip()
-        dates[name] = None
-        if raw:
-            try:
-                dates[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = f"{label} must be a real date, like 2024-04-01"
-    chosen = reads.EventFilter(
-        scheme=request.args.get("scheme", "").strip(),
-        type=request.args.get("type", "").strip(),
-        occurred_from=dates["from"],
-        occurred_to=dates["to"],
-        recorded_by=request.args.get("recorded_by", "").strip(),
-    )
+    chosen, errors = read_filter(request.args)
     if chosen.scheme and not can_read_events(current_user, chosen.scheme):
         abort(403)
     return chosen, errors
@@ -60,7 +44,7 @@ def _filters() -> tuple[reads.EventFilter, dict[str, str]]:
 
 @bp.route("")
 @audited("event-log-read", denied=EVENT_DENIED)
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def index() -> Any:
     """The filtered event log, newest first, one page at a time."""
     chosen, errors = _filters()
@@ -87,7 +71,7 @@ def index() -> Any:
 
 @bp.route("/events.csv")
 @audited("event-log-csv", denied=EVENT_DENIED)
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def download() -> Response:
     """The filtered event log as CSV, in the order stored."""
     chosen, errors = _filters()
@@ -124,7 +108,7 @@ def download() -> Response:
 
 @bp.route("/<event_id>")
 @audited("event-read", denied=EVENT_DENIED)
-@roles_required(*READING_ROLES)
+@requires(READ_EVENTS)
 def show(event_id: str) -> Any:
     """One event, with its void if voided."""
     with reading(engine()) as connection:

@@ -9,11 +9,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import LOG_EVENTS
 from casebook.services import reads
 from casebook.services.recording import record
 from casebook.settings import time_limits
 from casebook.web.audit import CASE_DENIED, audited, named_in_form, shown
-from casebook.web.auth import can_log, can_read_events, readable_schemes, roles_required
+from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.forms import EventForm, form_for, read_submission, submission_errors
 from casebook.web.pages import describe
 from events.db import reading, writing
@@ -23,8 +24,6 @@ from events.store import get_event
 from events.types import EVENT_TYPES, EventType
 
 bp = Blueprint("log", __name__, url_prefix="/log")
-
-LOGGING_ROLES = ("admin", "officer", "partner")
 
 
 def loggable_schemes() -> list[reads.Scheme]:
@@ -52,7 +51,7 @@ def scheme_for_logging(scheme_id: str) -> reads.Scheme:
 
 
 @bp.route("", methods=["GET"])
-@roles_required(*LOGGING_ROLES)
+@requires(LOG_EVENTS)
 def choose_scheme() -> Any:
     """Ask which scheme the event belongs to."""
     schemes = loggable_schemes()
@@ -71,7 +70,7 @@ def choose_scheme() -> Any:
 
 
 @bp.route("/<scheme_id>", methods=["GET"])
-@roles_required(*LOGGING_ROLES)
+@requires(LOG_EVENTS)
 def choose_type(scheme_id: str) -> Any:
     """Ask what kind of event it is."""
     scheme = scheme_for_logging(scheme_id)
@@ -91,7 +90,7 @@ def choose_type(scheme_id: str) -> Any:
 @bp.route("/<scheme_id>/<type_name>", methods=["GET", "POST"])
 # The form shows what the user typed; only its conflict page shows the case's events.
 @audited(None, denied=CASE_DENIED, names=named_in_form)
-@roles_required(*LOGGING_ROLES)
+@requires(LOG_EVENTS)
 def event_form(scheme_id: str, type_name: str) -> Any:
     """The event's form; on a good submission, store it and show the case (or the event)."""
     scheme = scheme_for_logging(scheme_id)

@@ -8,11 +8,13 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import ADMINISTER, READ_FIGURES, may
 from casebook.web.audit import audited
-from casebook.web.auth import can_read_events, roles_required
+from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
+from events.clock import utc_now
 from events.db import reading
-from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, utc_now
+from events.quarters import BadPeriod, FinancialYear, Quarter, local_date
 from projections.archive import (
     StoredSummary,
     by_hand,
@@ -28,13 +30,12 @@ from projections.disclosure import variant as variant_of
 from projections.due import last_ended_quarter
 from projections.figures import Period
 from projections.presentation.formats import render_stored
-from projections.presentation.report import by_priority, change, format_value, local_time
+from projections.presentation.report import by_priority
 from projections.restatement import figure_changes, restatement
 from projections.returns_due import missing_returns
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
-ALL_ROLES = ("admin", "officer", "partner", "viewer")
 #: Download formats: file extension, media type.
 DOWNLOADS = {
     "html": "text/html; charset=utf-8",
@@ -48,8 +49,7 @@ YEARS_OFFERED = 6
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"format_value": format_value, "change": change, "local_time": local_time,
-            "can_read_events": can_read_events}
+    return {"can_read_events": can_read_events}
 
 
 def _as_seen(document: dict[str, Any], figures: list[Figure]) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def _restated_as_seen(restated: dict[str, Any] | None, stored: StoredSummary,
 
 
 @bp.route("")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def index() -> Any:
     """Every stored summary, newest period first, with its versions."""
     with reading(engine()) as connection:
@@ -89,11 +89,12 @@ def index() -> Any:
     today = Quarter.of(local_date(utc_now()))
     years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
     return render_template("summaries/index.html", periods=periods, years=years,
-                           ended=last_ended_quarter(utc_now()))
+                           ended=last_ended_quarter(utc_now()),
+                           may_generate=may(current_user.role, ADMINISTER))
 
 
 @bp.route("/generate", methods=["POST"])
-@roles_required("admin")
+@requires(ADMINISTER)
 def generate_now() -> Any:
     """Store a new version of the chosen period's summary at once (administrators only)."""
     try:
@@ -110,7 +111,7 @@ def generate_now() -> Any:
 @bp.route("/<int:summary_id>")
 # Breakdown labels are free text, and the restatement lists late events and their cases.
 @audited("summary-read")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def show(summary_id: int) -> Any:
     """One stored summary: its figures, downloads, versions and what it restated."""
     with reading(engine()) as connection:
@@ -132,7 +133,7 @@ def show(summary_id: int) -> Any:
 
 @bp.route("/<int:summary_id>/<variant>.<fmt>")
 @audited("summary-download")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def download(summary_id: int, variant: str, fmt: str) -> Response:
     """A stored summary as a file: printable HTML, CSV or a workbook, internal or published."""
     if variant not in VARIANTS or fmt not in DOWNLOADS:
@@ -156,7 +157,7 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
 
 
 @bp.route("/returns")
-@roles_required(*ALL_ROLES)
+@requires(READ_FIGURES)
 def returns() -> Any:
     """The partner returns still missing for the last ended quarter."""
     quarter = last_ended_quarter(utc_now())

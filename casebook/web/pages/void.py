@@ -8,15 +8,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from casebook.database import engine
+from casebook.roles import LOG_EVENTS
 from casebook.services import reads
 from casebook.services.recording import record
 from casebook.settings import time_limits
 from casebook.web.audit import EVENT_DENIED, audited, shown
-from casebook.web.auth import can_log, readable_schemes, roles_required
+from casebook.web.auth import can_log, readable_schemes, requires
 from casebook.web.pages import describe
+from events.clock import utc_now
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
-from events.quarters import utc_now
 from events.schemas import LONG_TEXT
 from events.types import VOIDED
 
@@ -33,7 +34,7 @@ def _describe() -> dict[str, Any]:
 @bp.route("/<event_id>/void", methods=["GET", "POST"])
 # The page shows the event; a refused reason shows it again (422).
 @audited("void-page-read", on=(200, 422), denied=EVENT_DENIED)
-@roles_required("admin", "officer", "partner")
+@requires(LOG_EVENTS)
 def confirm(event_id: str) -> Any:
     """Ask for the reason, and void the event when it is given."""
     with reading(engine()) as connection:

@@ -1,0 +1,64 @@
+"""The event filter, one for the event log page, its CSV and the API: read from a query string,
+applied to a query of `events`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from events.tables import events
+
+#: A scheme filter: None means every scheme, else only these.
+Schemes = set[str] | None
+
+#: The text filters, by query-string name, and the column each compares with.
+_TEXT_FILTERS = {"scheme": events.c.scheme, "type": events.c.type, "case": events.c.case_ref,
+                 "recorded_by": events.c.recorded_by}
+_DATE_LABELS = {"from": "The ‘from’ date", "to": "The ‘to’ date"}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to list; empty filters do not filter."""
+
+    scheme: str = ""
+    type: str = ""
+    case: str = ""
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    recorded_by: str = ""
+
+
+def read_filter(args: Mapping[str, str]) -> tuple[EventFilter, dict[str, str]]:
+    """The filters in a query string (scheme, type, case, recorded_by, from and to, each a date
+    like 2024-04-01), and a message naming each one that could not be read."""
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for name, label in _DATE_LABELS.items():
+        raw = args.get(name, "").strip()
+        dates[name] = None
+        if raw:
+            try:
+                dates[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = f"{label} must be a real date, like 2024-04-01"
+    texts = {name: args.get(name, "").strip() for name in _TEXT_FILTERS}
+    return EventFilter(occurred_from=dates["from"], occurred_to=dates["to"], **texts), errors
+
+
+def apply_filter(query: sa.Select[Any], chosen: EventFilter, readable: Schemes) -> sa.Select[Any]:
+    """`query` (of a select from `events`) narrowed to `chosen` and to the schemes readable."""
+    if readable is not None:
+        query = query.where(events.c.scheme.in_(sorted(readable)))
+    for name, column in _TEXT_FILTERS.items():
+        if getattr(chosen, name):
+            query = query.where(column == getattr(chosen, name))
+    if chosen.occurred_from is not None:
+        query = query.where(events.c.local_date >= chosen.occurred_from)
+    if chosen.occurred_to is not None:
+        query = query.where(events.c.local_date <= chosen.occurred_to)
+    return query
