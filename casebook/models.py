@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_login import UserMixin
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,7 +26,7 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData()
 
 
-class User(Base):
+class User(UserMixin, Base):
     """Someone who signs in to casebook, with one role."""
 
     __tablename__ = "users"
@@ -46,21 +47,10 @@ class User(Base):
         order_by="UserScheme.scheme_id",
     )
 
-    # Flask-Login's user protocol.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
     @property
     def is_active(self) -> bool:
+        """Flask-Login's "may sign in": a disabled account may not."""
         return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
 
     @property
     def scheme_ids(self) -> set[str]:
