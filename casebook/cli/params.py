@@ -3,60 +3,40 @@ parser each has in `events.quarters`, so every command accepts and refuses the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import click
 
-from events.quarters import BadPeriod, FinancialYear, Quarter, parse_occurred_at, parse_quarter_label
+from events.quarters import FinancialYear, Quarter, parse_occurred_at, parse_quarter_label
 
 
-class FinancialYearType(click.ParamType):
-    """A financial year written `2024/25`."""
+class Parsed(click.ParamType):
+    """A parameter read by one of the parsers in `events.quarters`; what it refuses is said in
+    its own words (or in `refusal`, given the text typed)."""
 
-    name = "year"
+    def __init__(self, name: str, parse: Callable[[str], Any], kind: type,
+                 refusal: Callable[[str], str] | None = None):
+        self.name, self._parse, self._kind, self._refusal = name, parse, kind, refusal
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> FinancialYear:
-        if isinstance(value, FinancialYear):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self._kind):
             return value
         try:
-            return FinancialYear.parse(str(value))
-        except BadPeriod as error:
-            self.fail(str(error), param, ctx)
+            return self._parse(str(value))
+        except ValueError as error:  # BadPeriod is a ValueError
+            self.fail(self._refusal(str(value)) if self._refusal else str(error), param, ctx)
 
 
-class QuarterNumberType(click.ParamType):
-    """A quarter of a financial year, `Q1` to `Q4`, as its number."""
-
-    name = "quarter"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_quarter_label(str(value))
-        except BadPeriod as error:
-            self.fail(str(error), param, ctx)
-
-
-class MomentType(click.ParamType):
-    """An ISO date or time, read as `events.quarters.parse_occurred_at` reads it (aware, UTC)."""
-
-    name = "time"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_occurred_at(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date or time like 2025-06-01 or 2025-06-01T09:00 "
-                      "(ISO 8601; without an offset, London time)", param, ctx)
-
-
-FINANCIAL_YEAR = FinancialYearType()
-QUARTER = QuarterNumberType()
-MOMENT = MomentType()
+#: A financial year written `2024/25`.
+FINANCIAL_YEAR = Parsed("year", FinancialYear.parse, FinancialYear)
+#: A quarter of a financial year, `Q1` to `Q4`, as its number.
+QUARTER = Parsed("quarter", parse_quarter_label, int)
+#: An ISO date or time, read as `events.quarters.parse_occurred_at` reads it (aware, UTC).
+MOMENT = Parsed("time", parse_occurred_at, datetime, lambda value: (
+    f"{value!r} is not a date or time like 2025-06-01 or 2025-06-01T09:00 "
+    "(ISO 8601; without an offset, London time)"))
 
 #: `--year` (required) and `--quarter`, as every command naming a period takes them.
 YEAR_OPTION = click.option("--year", "year", type=FINANCIAL_YEAR, required=True,
