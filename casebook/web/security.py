@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, has_request_context, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from casebook.database import engine
-from casebook.roles import ADMINISTER
-from casebook.services.access_log import access_log
 from casebook.web import ERROR_PAGES
 from casebook.web.api.errors import api_error
-from casebook.web.audit import audited, init_audit
-from casebook.web.auth import is_api_request, requires
-from events.db import reading
+from casebook.web.audit import init_audit
+from casebook.web.auth import is_api_request
 
 #: Responses that are files to keep, whatever their Content-Disposition says.
 DOWNLOAD_TYPES = frozenset({
@@ -31,11 +26,8 @@ DOWNLOAD_TYPES = frozenset({
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 })
 
-bp = Blueprint("security", __name__, url_prefix="/admin")
-
-
 def init_security(app: Flask) -> None:
-    """Trusted proxies, HSTS, cookies, downloads, the access log and its page."""
+    """Trusted proxies, HSTS, cookies, downloads and the access log."""
     proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies:
         # Only the address and the scheme: relative redirects need no forwarded host.
@@ -45,7 +37,6 @@ def init_security(app: Flask) -> None:
     app.after_request(_strict_transport)
     app.after_request(_no_store_downloads)
     init_audit(app)
-    app.register_blueprint(bp)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
 
 
@@ -83,17 +74,3 @@ def _no_store_downloads(response: Response) -> Response:
     if disposition.startswith("attachment") or response.mimetype in DOWNLOAD_TYPES:
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.route("/access-log")
-@audited("access-log-read")
-@requires(ADMINISTER)
-def access_log_page() -> Any:
-    """The latest entries of the access log, newest first, optionally for one user."""
-    username = request.args.get("user") or None
-    query = sa.select(access_log).order_by(access_log.c.id.desc()).limit(500)
-    if username:
-        query = query.where(access_log.c.username == username)
-    with reading(engine()) as connection:
-        entries = connection.execute(query).all()
-    return render_template("admin/access_log.html", entries=entries, username=username)

@@ -38,7 +38,6 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "api.list_events": STAFF,
     "api.post_events": STAFF,
     "admin.": ADMIN,
-    "security.": ADMIN,
     "log.": STAFF,
     "cases.": STAFF,
     "void.": STAFF,

@@ -8,11 +8,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from casebook.database import engine
 from casebook.models import User, reading_session
 from casebook.roles import ADMINISTER, ALL_SCHEMES, DESCRIPTIONS, SCHEME_LIMITED
 from casebook.services import accounts
+from casebook.services.access_log import access_log as access_log_table
 from casebook.services.accounts import SCHEME_FIELDS, AccountError
+from casebook.web.audit import audited
 from casebook.web.auth import requires
+from events.db import reading
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -199,3 +203,17 @@ def scheme_retired(scheme_id: str) -> Any:
     flash("Scheme retired: nothing new can be logged to it." if retire
           else "Scheme back in use.", "success")
     return redirect(url_for("admin.scheme", scheme_id=scheme_id))
+
+
+@bp.route("/access-log")
+@audited("access-log-read")
+@requires(ADMINISTER)
+def access_log() -> Any:
+    """The latest entries of the access log, newest first, optionally for one user."""
+    username = request.args.get("user") or None
+    query = sa.select(access_log_table).order_by(access_log_table.c.id.desc()).limit(500)
+    if username:
+        query = query.where(access_log_table.c.username == username)
+    with reading(engine()) as connection:
+        entries = connection.execute(query).all()
+    return render_template("admin/access_log.html", entries=entries, username=username)
