@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 
 from events.clock import utc_now
 from events.fastload import Loader, compile_loader
 from events.model import NewEvent
 from events.quarters import LONDON, parse_occurred_at
-from events.types import EVENT_TYPES, EventType
+from events.types import EVENT_TYPES, EventType, schema_of
 
 CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
 SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -233,20 +233,14 @@ def load_data(type_name: str, raw: Any) -> dict[str, Any]:
         loaded = loader.load(raw)
         if loaded is not None:
             return loaded
-    data: dict[str, Any] = _schema(type_name).load(raw)
+    data: dict[str, Any] = schema_of(type_name).load(raw)
     return data
-
-
-@cache
-def _schema(type_name: str) -> Schema:
-    """One schema instance per type: building one costs more than loading an event with it."""
-    return EVENT_TYPES[type_name].schema()
 
 
 @cache
 def _loader(type_name: str) -> Loader | None:
     """The type's compiled loader, built once from its schema; None if the schema needs marshmallow."""
-    return compile_loader(_schema(type_name))
+    return compile_loader(schema_of(type_name))
 
 
 def _event_id(raw: Any, errors: dict[str, list[str]]) -> str:

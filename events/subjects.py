@@ -29,7 +29,7 @@ from events.clock import utc_now
 from events.driver import DriverSQL
 from events.keyfile import is_wrapped, key_encryption_key, unwrap, wrap
 from events.tables import UTCDateTime, events, metadata
-from events.types import EVENT_TYPES
+from events.types import schema_of
 
 #: What an erased free-text field reads as.
 ERASED_TEXT = "[erased]"
@@ -85,7 +85,7 @@ class SubjectUnknown(LookupError):
 @cache
 def personal_fields(type_name: str) -> frozenset[str]:
     """The data fields of an event type that hold personal data."""
-    declared = EVENT_TYPES[type_name].schema().fields
+    declared = schema_of(type_name).fields
     return frozenset(name for name, field in declared.items() if field.metadata.get("personal"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from events import schemas
@@ -128,3 +129,10 @@ CASE_CLOSED = "case.closed"
 def event_type(name: str) -> EventType:
     """The event type called `name`; KeyError if there is none."""
     return EVENT_TYPES[name]
+
+
+@cache
+def schema_of(type_name: str) -> schemas.EventData:
+    """The one schema instance of a type's data, for loading events and reading its fields
+    (`.fields`): building one costs more than loading an event with it."""
+    return EVENT_TYPES[type_name].schema()

@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import fields
 
-from events.types import EVENT_TYPES, VOIDED
+from events.types import EVENT_TYPES, VOIDED, schema_of
 
 MEASURES = ("count", "sum", "distinct", "active", "repeat-rate", "latest-return")
 #: What a figure counts: people (small counts are hidden when published) or things (never hidden).
@@ -88,7 +88,7 @@ class Figure:
 def _is_free_text(types: Sequence[str], field_name: str) -> bool:
     """Whether any of these types takes the field as typed text rather than a chosen value."""
     for type_name in types:
-        declared = EVENT_TYPES[type_name].schema().fields.get(field_name)
+        declared = schema_of(type_name).fields.get(field_name)
         if declared is None:
             continue
         if isinstance(declared, fields.String) and not declared.metadata.get("choices"):

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import takewhile
 from typing import Any, NamedTuple
 
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from events.driver import DriverSQL
 from events.store import read_events
+from events.subjects import personal_fields
 from events.types import EVENT_TYPES, VOIDED
 from projections.definitions import Figure, FigureIndex
 from projections.fold import Changes, fold_event, fold_figures, gather
@@ -96,17 +97,7 @@ def _reads_personal_fields(index: FigureIndex) -> bool:
         used.update(figure.where, figure.breakdown)
         if figure.measure in ("sum", "distinct") and figure.argument:
             used.add(figure.argument)
-    return bool(used & _personal_fields())
-
-
-@cache
-def _personal_fields() -> frozenset[str]:
-    return frozenset(
-        name
-        for event_type in EVENT_TYPES.values()
-        for name, field in event_type.schema().fields.items()
-        if field.metadata.get("personal")
-    )
+    return any(used & personal_fields(type_name) for type_name in EVENT_TYPES)
 
 
 def gather_range(connection: Connection, index: FigureIndex, after: int, upto: int) -> Changes:
