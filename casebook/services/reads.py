@@ -140,6 +140,15 @@ def events_after_version(
     return _listed(connection, query.order_by(events.c.position))
 
 
+def changes_since(
+    connection: Connection, case_ref: str, seen_version: int, readable: Schemes
+) -> tuple[list[ListedEvent], int]:
+    """What a writer who last saw the case at `seen_version` missed, and its version now (a
+    case not theirs: nothing, and 0)."""
+    return (events_after_version(connection, case_ref, seen_version, readable),
+            case_version(connection, case_ref, readable))
+
+
 def event_scheme(connection: Connection, event_id: str) -> str | None:
     """The scheme of the stored event with this id, if there is one."""
     found = connection.execute(sa.select(events.c.scheme).where(events.c.event_id == event_id))

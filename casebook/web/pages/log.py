@@ -133,8 +133,7 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     if recorded.conflict is not None and case:
         shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
-            changes = reads.events_after_version(connection, case, seen_version or 0, readable)
-            now = reads.case_version(connection, case, readable)
+            changes, now = reads.changes_since(connection, case, seen_version or 0, readable)
         return _render(form, scheme, submission.values, {}, event_id=event_id,
                        version_case=case, case_version=now, changes=changes, status=409)
     if recorded.reused:

@@ -69,8 +69,7 @@ def confirm(event_id: str) -> Any:
     if recorded.conflict is not None and case:
         shown("case-conflict", f"case {case}")
         with reading(engine()) as connection:
-            changes = reads.events_after_version(connection, case, seen or 0, readable)
-            now = reads.case_version(connection, case, readable)
+            changes, now = reads.changes_since(connection, case, seen or 0, readable)
         return _render(target, reason, {}, now, changes=changes, status=409)
     if not recorded.stored:
         return _render(target, reason, {"reason": _messages(recorded.refusals.get(0, {}))}, seen,
