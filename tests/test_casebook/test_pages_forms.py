@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from casebook.web.forms import form_for, read_submission, submission_errors
-from casebook.web.pages.describe import local_time, occurred
+from casebook.web.pages.describe import occurred
 from events.interchange import InvalidEvent, parse_event
 from events.types import EVENT_TYPES, event_type
+from projections.presentation.text import local_time
 
 
 def kinds(type_name: str) -> dict[str, str]:

@@ -11,8 +11,6 @@ from events.quarters import LONDON
 from events.types import EVENT_TYPES
 from projections.presentation.text import local_day, local_time
 
-__all__ = ["data_lines", "local_day", "local_time", "occurred", "type_title"]
-
 
 def type_title(type_name: str) -> str:
     """The event type's title, or its name if casebook no longer knows it."""
