@@ -31,9 +31,14 @@ class ItemRefusal(_Reply):
                           data_key="fields")
 
 
-class Refusal(_Reply):
+class _ErrorBody(_Reply):
+    """What every error body says (casebook.web.api.errors): its name and what to do."""
+
     error = fields.String(required=True)
     message = fields.String(required=True)
+
+
+class Refusal(_ErrorBody):
     fields_ = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                           data_key="fields")
     items = fields.List(fields.Nested(ItemRefusal))
@@ -58,9 +63,7 @@ class Created(_Reply):
     positions = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class Conflict(_Reply):
-    error = fields.String(required=True)
-    message = fields.String(required=True)
+class Conflict(_ErrorBody):
     case = fields.String(required=True)
     expected_version = fields.Integer(required=True)
     actual_version = fields.Integer(required=True)
