@@ -40,7 +40,7 @@ class DriverSQL:
         #: How many `pipeline` blocks are open: outside one, a query is read at once.
         self._pipelines = 0
         #: How many keys `any_of` takes at once: SQLite binds each as a parameter of its own.
-        self.keys_at_once = _SQLITE_KEYS if self.sqlite else _POSTGRES_KEYS
+        self.keys_at_once = IN_CHUNK if self.sqlite else _POSTGRES_KEYS
 
     @classmethod
     def of(cls, connection: Connection) -> DriverSQL:
@@ -200,8 +200,7 @@ _DRIVERS: WeakKeyDictionary[Connection, DriverSQL] = WeakKeyDictionary()
 #: Most keys one `IN` list binds (a parameter each, on either backend): under SQLite's
 #: bound-parameter limit. The store's and the projections' key lookups all go in parts this size.
 IN_CHUNK = 500
-#: Keys per `any_of`: SQLite binds each; on PostgreSQL one array takes any number.
-_SQLITE_KEYS = IN_CHUNK
+#: Keys per `any_of` on PostgreSQL, where one array takes any number (SQLite binds each: IN_CHUNK).
 _POSTGRES_KEYS = 50_000
 #: From this many rows on, a bulk insert into the log or a read model goes by COPY on PostgreSQL
 #: (`insert` here, `projections.bulk`): below it the COPY's set-up costs more than it saves.
