@@ -13,10 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from casebook.services.private_files import private_folder
+from events.clock import utc_now
 from events.db import SQLiteTuning, make_engine, writing
 from events.tables import schemes
-from projections.catalogue import install_figures
-from projections.definitions import default_figures
+from projections.adopt import adopt_default_plans
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -100,9 +100,10 @@ def load_default_schemes(connection: Connection) -> int:
     return len(added)
 
 
-def load_defaults(engine_: Engine) -> tuple[int, bool]:
-    """Load the default schemes and figure definitions; (schemes added, figures changed)."""
+def load_defaults(engine_: Engine) -> tuple[int, int]:
+    """Load the default schemes, and the default plans on a database with none (a stored plan
+    is never touched again); (schemes added, plans adopted)."""
     with writing(engine_) as connection:
         added = load_default_schemes(connection)
-        changed = install_figures(connection, default_figures())
-    return added, changed
+        adopted = adopt_default_plans(connection, now=utc_now())
+    return added, adopted

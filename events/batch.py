@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from events import statements
+from events.acceptance import SCHEMAS_ONLY, Acceptance
 from events.checks import Accepted, Checked, Found, check_chunk
 from events.db import lock_for_append
 from events.driver import COPY_FROM, DriverSQL
@@ -35,11 +36,14 @@ class Batch:
     """Checks and appends chunks of events, remembering what earlier chunks established."""
 
     def __init__(
-        self, connection: Connection, project: ProjectFn, recorded_at: datetime, *, locked: bool
+        self, connection: Connection, project: ProjectFn, recorded_at: datetime, *, locked: bool,
+        acceptance: Acceptance = SCHEMAS_ONLY,
     ):
         self.connection = connection
         self.project = project
         self.recorded_at = recorded_at
+        #: What the partnership's plan lets be logged (vocabulary, each scheme's types).
+        self.acceptance = acceptance
         #: Whether the append lock is held already; if not, the first chunk's lookups take it.
         self.locked = locked
         self.driver = DriverSQL.of(connection)
@@ -74,6 +78,7 @@ class Batch:
         return check_chunk(
             self.connection, chunk, found, self.schemes, report,
             expected_versions=expected_versions or {}, visible_schemes=visible_schemes,
+            acceptance=self.acceptance,
         )
 
     def write(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from events import rules, statements
+from events.acceptance import SCHEMAS_ONLY, Acceptance
 from events.model import NewEvent
 from events.report import AppendReport
 from events.types import VOIDED
@@ -74,6 +75,7 @@ def check_chunk(
     *,
     expected_versions: Mapping[str, int],
     visible_schemes: AbstractSet[str] | None,
+    acceptance: Acceptance = SCHEMAS_ONLY,
 ) -> Checked:
     """Decide each (line, event) of the chunk in order; duplicates and refusals go in `report`.
 
@@ -89,7 +91,7 @@ def check_chunk(
             if _is_duplicate(event, contents):
                 report.duplicates.append(event.event_id)
                 continue
-            _check_rules(event, found, schemes)
+            _check_rules(event, found, schemes, acceptance)
         except EventIdReused as reused:
             report.reused.append(reused.event_id)
             report.refuse(line, reused)
@@ -120,9 +122,11 @@ def check_versions(
             raise ConcurrencyConflict(case_ref, version, current)
 
 
-def _check_rules(event: NewEvent, found: Found, schemes: dict[str, bool]) -> None:
+def _check_rules(event: NewEvent, found: Found, schemes: dict[str, bool],
+                 acceptance: Acceptance) -> None:
     """Raise `RuleBroken` if the rules refuse the event, given the log and the events before it."""
     rules.check_scheme(event, schemes)
+    rules.check_plan(event, acceptance)
     if event.type == VOIDED:
         target_id = event.data["target"]
         target = found.targets.get(target_id)

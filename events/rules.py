@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from events.acceptance import Acceptance
 from events.model import NewEvent
 from events.types import CASE_CLOSED, SUBJECT_ERASED, VOIDED
 
@@ -88,6 +89,21 @@ def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
     # An erasure must still be recordable once a scheme is retired: the duty to erase outlives it.
     if known[event.scheme] and event.type != SUBJECT_ERASED:
         raise RuleBroken("scheme", f"The scheme {event.scheme!r} is retired: nothing new is logged to it.")
+
+
+def check_plan(event: NewEvent, acceptance: Acceptance) -> None:
+    """The plan's rules: an enumerated value it has adopted, a type its scheme logs (spec §8)."""
+    for name, value in event.data.items():
+        problem = acceptance.value_problem(name, value)
+        if problem is not None:
+            raise RuleBroken(f"data.{name}", problem)
+    allowed = acceptance.types_for(event.scheme, event.occurred_at)
+    if allowed is not None and event.type not in allowed:
+        raise RuleBroken(
+            "type",
+            f"The scheme {event.scheme!r} does not log {event.type} events in its plan "
+            f"(it logs {', '.join(sorted(allowed))}).",
+        )
 
 
 def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry]) -> None:

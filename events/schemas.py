@@ -79,6 +79,23 @@ def _choice(choices: dict[str, str], label: str, *, required: bool, hint: str = 
     )
 
 
+#: A value a plan may add to an enumerated field (spec §8): lower-case words joined by hyphens.
+VOCABULARY_VALUE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _vocabulary(choices: dict[str, str], label: str, *, required: bool) -> fields.Field:
+    """A choice the partnership's plan may add values to: the schema checks the value's form,
+    the store checks it against the values adopted so far (`events.acceptance`)."""
+    return fields.String(
+        required=required,
+        validate=[
+            validate.Length(max=64, error=f"{label} must be 64 characters or fewer"),
+            validate.Regexp(VOCABULARY_VALUE, error=f"Must be one of: {', '.join(choices)}."),
+        ],
+        metadata={"label": label, "choices": choices, "hint": "", "vocabulary": True},
+    )
+
+
 #: Said beside free text that is not sealed as personal data (field metadata `caution`).
 NOT_PERSONAL = "Do not enter names or anything else that identifies a person."
 
@@ -123,7 +140,7 @@ class ReferralReceived(EventData):
         hint="A pseudonymous reference for the person, never their name",
         personal=True,
     )
-    source = _choice(SOURCES, "Referred by", required=False)
+    source = _vocabulary(SOURCES, "Referred by", required=False)
     risk = _choice(RISKS, "Risk level", required=False)
     gender = _choice(GENDERS, "Gender", required=False)
     age_band = _choice(AGE_BANDS, "Age band", required=False)
@@ -131,7 +148,7 @@ class ReferralReceived(EventData):
 
 
 class NoticeIssued(EventData):
-    notice = _choice(NOTICES, "Notice", required=True)
+    notice = _vocabulary(NOTICES, "Notice", required=True)
 
 
 class ApplicationReceived(EventData):
@@ -148,7 +165,7 @@ class ThresholdDecided(EventData):
 
 
 class PanelHeld(EventData):
-    panel = _choice(PANELS, "Panel", required=True)
+    panel = _vocabulary(PANELS, "Panel", required=True)
     cases = fields.List(
         fields.String(validate=[validate.Length(min=1), at_most("Each case reference", 64)]),
         required=False,
@@ -173,7 +190,7 @@ class ProgrammeDelivered(EventData):
 
 
 class EngagementRecorded(EventData):
-    kind = _choice(ENGAGEMENTS, "Kind of engagement", required=True)
+    kind = _vocabulary(ENGAGEMENTS, "Kind of engagement", required=True)
     people = _count("People engaged", required=True)
     location = _text("Location", required=False)
 

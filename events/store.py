@@ -16,6 +16,7 @@ from json import JSONDecodeError
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.acceptance import SCHEMAS_ONLY, Acceptance
 from events.batch import Batch, ProjectFn
 from events.checks import ConcurrencyConflict, EventIdReused
 from events.clock import utc_now
@@ -62,6 +63,7 @@ def append(
     expected_versions: Mapping[str, int] | None = None,
     recorded_at: datetime | None = None,
     visible_schemes: AbstractSet[str] | None = None,
+    acceptance: Acceptance = SCHEMAS_ONLY,
 ) -> AppendReport:
     """Append events after checking every rule; raise `EventsRefused` if any one is refused
     (nothing is written then), `ConcurrencyConflict` if a case is not at its expected version.
@@ -69,9 +71,11 @@ def append(
     `recorded_at` is the clock unless given (tests of what happens as time passes give it).
     `visible_schemes` are the schemes whose cases the writer may read (None: all of them): an
     expected version of any other scheme's case is checked as if that case did not exist.
+    `acceptance` is what the partnership's plan lets be logged (`events.acceptance`).
     """
     report = AppendReport()
-    batch = Batch(connection, project, recorded_at=recorded_at or utc_now(), locked=False)
+    batch = Batch(connection, project, recorded_at=recorded_at or utc_now(), locked=False,
+                  acceptance=acceptance)
     checked = batch.check(
         list(enumerate(new_events, start=1)), report,
         expected_versions=expected_versions or {}, visible_schemes=visible_schemes,
@@ -91,6 +95,7 @@ def import_lines(
     chunk_size: int = CHUNK,
     on_progress: Callable[[int], None] | None = None,
     limits: TimeLimits = DEFAULT_LIMITS,
+    acceptance: Acceptance = SCHEMAS_ONLY,
 ) -> AppendReport:
     """Check and append JSON lines in chunks; the caller rolls back if `errors` is not empty.
 
@@ -99,7 +104,7 @@ def import_lines(
     """
     lock_for_append(connection)
     report = AppendReport()
-    batch = Batch(connection, project, recorded_at=utc_now(), locked=True)
+    batch = Batch(connection, project, recorded_at=utc_now(), locked=True, acceptance=acceptance)
     statistics = _Statistics(connection)
     chunk: list[tuple[int, NewEvent]] = []
     for number, text in enumerate(lines, start=1):

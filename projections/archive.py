@@ -102,7 +102,7 @@ def summary_document(connection: Connection, period: Period) -> tuple[dict[str, 
     year = period if isinstance(period, FinancialYear) else period.year
     quarter = None if isinstance(period, FinancialYear) else period.number
     document = build_summary(connection, year, quarter)
-    reader = FigureReader(connection)
+    reader = FigureReader(connection, year)
     end = last_quarter(period).index
     quarters = [Quarter.from_index(end - HISTORY_QUARTERS + 1 + i) for i in range(HISTORY_QUARTERS)]
     earlier = year_earlier(period_of(year, quarter))

@@ -64,7 +64,7 @@ def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
     Schemes for which `published` is true show the published variant: small numbers hidden,
     each year's quarters protected against that year's total.
     """
-    reader = FigureReader(connection)
+    reader = FigureReader(connection, year)
     trend = [Quarter.from_index(up_to.index - n) for n in range(7, -1, -1)]
     earlier = year.previous()
     years = list(dict.fromkeys([year, earlier, *(q.year for q in trend)]))

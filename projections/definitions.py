@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,13 @@ class Figure:
     where: Mapping[str, Any]
     breakdown: tuple[str, ...]
     counts: str = "people"
+    #: Where its values are kept in the read models (`projections.plan.figure_key`); the id
+    #: where none is given, as for a figure that is not (yet) part of a plan.
+    key: str = ""
+
+    @property
+    def read_key(self) -> str:
+        return self.key or self.id
 
     @property
     def counts_people(self) -> bool:
@@ -96,58 +104,96 @@ def _is_free_text(types: Sequence[str], field_name: str) -> bool:
     return False
 
 
-def figure_from_dict(raw: Mapping[str, Any]) -> Figure:
-    """Check one definition and build the `Figure`."""
-    name = raw.get("id", "?")
-    unknown = set(raw) - {"id", "label", "priority", "scheme", "types", "measure", "where",
-                          "breakdown", "counts"}
-    if unknown:
-        raise BadDefinition(f"figure {name}: unknown keys {sorted(unknown)}")
-    for key in ("id", "label", "priority", "scheme", "measure"):
+#: The keys a figure's definition may have (`priority` may be left to its scheme's, §8).
+FIGURE_KEYS = ("id", "label", "priority", "scheme", "types", "measure", "where", "breakdown",
+               "counts")
+FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
+
+
+def figure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Everything wrong with one definition, as (field, message); empty if it can be computed.
+
+    The fields and values it names are checked against the event schemas by `projections.
+    plan_check`, which knows the plan's vocabulary; here is what the engine itself needs.
+    """
+    problems: list[tuple[str, str]] = []
+    for key in sorted(set(raw) - set(FIGURE_KEYS)):
+        problems.append((key, "not a key of a figure"))
+    for key in ("id", "label", "scheme", "measure"):
         if not isinstance(raw.get(key), str) or not raw[key]:
-            raise BadDefinition(f"figure {name}: {key} must be a non-empty string")
+            problems.append((key, "must be a non-empty string"))
+    if isinstance(raw.get("id"), str) and raw["id"] and not FIGURE_ID.match(raw["id"]):
+        problems.append(("id", "use up to 48 lower-case letters, digits, '.', '_' or '-'"))
+    if "priority" in raw and (not isinstance(raw["priority"], str) or not raw["priority"]):
+        problems.append(("priority", "must be a non-empty string"))
+    types = _types_of(raw)
+    for type_name in types:
+        if type_name not in EVENT_TYPES or type_name == VOIDED:
+            problems.append(("types", f"unknown event type {type_name!r}"))
+    if not isinstance(raw.get("measure"), str):
+        return problems
+    measure, _, argument = raw["measure"].partition(":")
+    if measure not in MEASURES:
+        problems.append(("measure", f"unknown measure {raw['measure']!r}"))
+        return problems
+    needs_argument = measure in ("sum", "distinct", "latest-return")
+    if needs_argument != bool(argument):
+        problems.append(("measure", f"{measure} {'needs' if needs_argument else 'takes no'} "
+                                    "argument"))
+    if measure == "active" and not set(types) <= _STARTS | _ENDS:
+        problems.append(("types", "active counts joins/enrolments and leavings only"))
+    if measure == "repeat-rate" and list(types) != ["referral.received"]:
+        problems.append(("types", "repeat-rate is over referral.received"))
+    if measure == "latest-return" and list(types) != ["return.submitted"]:
+        problems.append(("types", "latest-return is over return.submitted"))
+    where = raw.get("where", {})
+    if not isinstance(where, Mapping):
+        problems.append(("where", "must be a table of field = value"))
+    else:
+        for key, wanted in where.items():
+            if isinstance(wanted, Mapping) and (not wanted or set(wanted) - _COMPARISONS):
+                problems.append((f"where.{key}", "takes min and max only"))
+    breakdown = raw.get("breakdown", ())
+    if not isinstance(breakdown, list | tuple) or not all(isinstance(b, str) for b in breakdown):
+        problems.append(("breakdown", "must be a list of field names"))
+    elif breakdown and measure not in ("count", "sum"):
+        problems.append(("breakdown", "only count and sum figures have breakdowns"))
+    if raw.get("counts", "people") not in COUNTS:
+        problems.append(("counts", f'must be "people" or "things", not {raw["counts"]!r}'))
+    return problems
+
+
+def _types_of(raw: Mapping[str, Any]) -> list[str]:
+    """The definition's event types: every type (but voids) where it names none."""
     types = raw.get("types", [])
     if isinstance(types, str):
         types = [types]
-    if not types:
-        types = [t for t in EVENT_TYPES if t != VOIDED]
-    for type_name in types:
-        if type_name not in EVENT_TYPES or type_name == VOIDED:
-            raise BadDefinition(f"figure {name}: unknown event type {type_name!r}")
+    if not isinstance(types, list | tuple):
+        return []
+    return list(types) or [t for t in EVENT_TYPES if t != VOIDED]
+
+
+def figure_from_dict(raw: Mapping[str, Any], *, priority: str | None = None) -> Figure:
+    """Check one definition and build the `Figure` (`priority`: where the definition names none)."""
+    problems = figure_problems(raw)
+    if problems:
+        field_name, message = problems[0]
+        raise BadDefinition(f"figure {raw.get('id', '?')}: {field_name}: {message}")
+    chosen = raw.get("priority") or priority
+    if not chosen:
+        raise BadDefinition(f"figure {raw['id']}: priority: its scheme is in no priority")
     measure, _, argument = raw["measure"].partition(":")
-    if measure not in MEASURES:
-        raise BadDefinition(f"figure {name}: unknown measure {raw['measure']!r}")
-    needs_argument = measure in ("sum", "distinct", "latest-return")
-    if needs_argument != bool(argument):
-        raise BadDefinition(f"figure {name}: measure {measure} {'needs' if needs_argument else 'takes no'} argument")
-    if measure == "active" and not set(types) <= _STARTS | _ENDS:
-        raise BadDefinition(f"figure {name}: active counts joins/enrolments and leavings only")
-    if measure == "repeat-rate" and list(types) != ["referral.received"]:
-        raise BadDefinition(f"figure {name}: repeat-rate is over referral.received")
-    if measure == "latest-return" and list(types) != ["return.submitted"]:
-        raise BadDefinition(f"figure {name}: latest-return is over return.submitted")
-    where = dict(raw.get("where", {}))
-    for key, wanted in where.items():
-        if isinstance(wanted, Mapping) and (not wanted or set(wanted) - _COMPARISONS):
-            raise BadDefinition(f"figure {name}: where.{key} takes min and max only")
-    breakdown = tuple(raw.get("breakdown", ()))
-    if breakdown and measure not in ("count", "sum"):
-        raise BadDefinition(f"figure {name}: only count and sum figures have breakdowns")
-    counts = raw.get("counts", "people")
-    if counts not in COUNTS:
-        raise BadDefinition(f"figure {name}: counts must be \"people\" or \"things\", "
-                            f"not {counts!r}")
     return Figure(
         id=raw["id"],
         label=raw["label"],
-        priority=raw["priority"],
+        priority=chosen,
         scheme=raw["scheme"],
-        types=tuple(types),
+        types=tuple(_types_of(raw)),
         measure=measure,
         argument=argument or None,
-        where=where,
-        breakdown=breakdown,
-        counts=counts,
+        where=dict(raw.get("where", {})),
+        breakdown=tuple(raw.get("breakdown", ())),
+        counts=raw.get("counts", "people"),
     )
 
 

@@ -64,7 +64,7 @@ def live_summary(connection: Connection, year: FinancialYear, quarter: int | Non
     chosen = _chosen(document, disclosure_of)
     if all(d == EVERYTHING for d in chosen.values()):
         return document
-    reader = FigureReader(connection)
+    reader = FigureReader(connection, year)
     period = period_of(year, quarter)
     earlier = year_earlier(period)
     earlier_year = earlier if isinstance(earlier, FinancialYear) else earlier.year

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 
 from events.quarters import FinancialYear, Quarter
 from events.tables import events
-from projections.catalogue import load_figures
+from projections.catalogue import load_plans
 from projections.definitions import NOT_RECORDED, Figure
+from projections.plan import Plan
 from projections.rebuild import ProjectionsMissing
 from projections.tables import Generation, current_generation
 
@@ -41,14 +42,27 @@ def last_quarter(period: Period) -> Quarter:
 class FigureReader:
     """Reads figure values for any set of periods in a few queries over the read models."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, year: FinancialYear):
+        """Read the figures of the plan in force for `year` (for any period asked for: a year's
+        `previous` is its own plan's definition applied to the year before, spec §8)."""
         current = current_generation(connection)
         if current is None:
             raise ProjectionsMissing("The read models are missing: run `casebook init`.")
         self.connection = connection
         self.tables: Generation = current[0]
         self.position: int = current[1]
-        self.figures: list[Figure] = load_figures(connection).figures
+        self.adopted = load_plans(connection).for_year(year)
+        self.plan: Plan = self.adopted.plan
+        self.figures: list[Figure] = list(self.plan.figures)
+
+    @classmethod
+    def over(cls, connection: Connection, tables: Generation,
+             figures: Sequence[Figure]) -> FigureReader:
+        """A reader of these figures from other tables (a preview's, `projections.preview`)."""
+        reader = cls.__new__(cls)
+        reader.connection, reader.tables, reader.position = connection, tables, 0
+        reader.figures = list(figures)
+        return reader
 
     def as_of(self) -> datetime | None:
         """When the newest event these figures include was recorded."""
@@ -63,6 +77,7 @@ class FigureReader:
         totals = self.tables.totals
         rows = self.connection.execute(
             sa.select(totals).where(
+                totals.c.figure_id.in_(sorted({f.read_key for f in self.figures})),
                 sa.or_(
                     (totals.c.kind == "q") & totals.c.period.in_(quarter_indexes),
                     (totals.c.kind == "y") & totals.c.period.in_(year_starts),
@@ -103,7 +118,7 @@ class FigureReader:
 
     def _running_totals(self, up_to: int) -> dict[str, dict[int, int]]:
         """For `active` figures: the net change per quarter, to sum into a running total."""
-        active = [f.id for f in self.figures if f.measure == "active"]
+        active = [f.read_key for f in self.figures if f.measure == "active"]
         if not active:
             return {}
         totals = self.tables.totals
@@ -128,14 +143,15 @@ class FigureReader:
         running: dict[str, dict[int, int]],
     ) -> FigureValue:
         quarters = quarters_of(period)
-        cells = [quarter_rows.get((figure.id, q.index), {}) for q in quarters]
+        key = figure.read_key
+        cells = [quarter_rows.get((key, q.index), {}) for q in quarters]
         total = sum(c.get(("", ""), 0) for c in cells)
         if figure.measure == "active":
             end = last_quarter(period).index
-            return FigureValue(sum(v for p, v in running.get(figure.id, {}).items() if p <= end))
+            return FigureValue(sum(v for p, v in running.get(key, {}).items() if p <= end))
         if figure.measure == "distinct":
             if isinstance(period, FinancialYear):
-                return FigureValue(year_rows.get((figure.id, period.start_year), 0))
+                return FigureValue(year_rows.get((key, period.start_year), 0))
             return FigureValue(total)
         if figure.measure == "repeat-rate":
             base = sum(c.get(("#base", ""), 0) for c in cells)

@@ -15,6 +15,7 @@ from events.db import lock_for_append, writing
 from events.driver import DriverSQL
 from events.model import StoredEvent
 from events.store import last_position, read_events
+from projections.adopt import fold_new_definitions
 from projections.catalogue import figures_by_hash, load_figures
 from projections.parallel import Folders
 from projections.projector import Projector
@@ -96,6 +97,16 @@ def rebuild(
         # Appends made while we were building went to the old generation: fold them in too.
         while late := _next_batch(connection, _position(connection, number), batch_size):
             projector.apply(connection, late)
+        latest = load_figures(connection)
+        if latest.hash != index.hash:
+            # A plan adopted meanwhile brought definitions this build has not computed.
+            fold_new_definitions(connection, index, latest, generation(number),
+                                 _position(connection, number))
+            connection.execute(
+                sa.update(projection_state)
+                .where(projection_state.c.generation == number)
+                .values(definitions_hash=latest.hash)
+            )
         old = current_generation(connection)
         if old is not None:
             old[0].drop(connection)

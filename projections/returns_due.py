@@ -14,7 +14,7 @@ from events.db import writing
 from events.quarters import Quarter
 from events.tables import UTCDateTime, schemes
 from projections.archive import archive_metadata
-from projections.catalogue import load_figures
+from projections.catalogue import load_plans
 from projections.rebuild import ProjectionsMissing
 from projections.tables import current_generation
 
@@ -34,7 +34,8 @@ def missing_returns(connection: Connection, quarter: Quarter) -> list[dict[str, 
     if current is None:
         raise ProjectionsMissing("The read models are missing: run `casebook init`.")
     returns = current[0].returns
-    expected = [f for f in load_figures(connection).figures if f.measure == "latest-return"]
+    plan = load_plans(connection).for_year(quarter.year).plan
+    expected = [f for f in plan.figures if f.measure == "latest-return"]
     received = set(
         connection.execute(
             sa.select(returns.c.figure_id)
@@ -54,7 +55,7 @@ def missing_returns(connection: Connection, quarter: Quarter) -> list[dict[str, 
             "indicator": figure.argument,
         }
         for figure in expected
-        if figure.id not in received
+        if figure.read_key not in received
     ]
 
 

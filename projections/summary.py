@@ -21,7 +21,7 @@ def year_earlier(period: Period) -> Period:
 
 def build_summary(connection: Connection, year: FinancialYear, quarter: int | None = None) -> dict[str, Any]:
     """The summary document for a year or one of its quarters, from the read models."""
-    reader = FigureReader(connection)
+    reader = FigureReader(connection, year)
     period = period_of(year, quarter)
     earlier = year_earlier(period)
     values = reader.values([period, earlier])
@@ -49,4 +49,5 @@ def build_summary(connection: Connection, year: FinancialYear, quarter: int | No
         "period": "year" if quarter is None else f"Q{quarter}",
         "as_of": as_of.isoformat() if as_of is not None else None,
         "figures": figures,
+        "plan": {"year": str(reader.plan.year), "version": reader.adopted.version},
     }

@@ -28,12 +28,19 @@ projection_state = sa.Table(
     sa.Column("finished_at", UTCDateTime),
 )
 
-figure_definitions = sa.Table(
-    "figure_definitions",
+#: The partnership's plans (spec §8; `projections.catalogue`): rows are only ever added.
+plans = sa.Table(
+    "plans",
     state_metadata,
-    sa.Column("figure_id", sa.String(64), primary_key=True),
-    sa.Column("ordinal", sa.Integer, nullable=False),
+    #: The plan's financial year, by the year it starts in (2025 for 2025/26).
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    #: The plan file's content as JSON (`Plan.as_file`), and a fingerprint of it.
     sa.Column("body", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(16), nullable=False),
+    sa.Column("adopted_at", UTCDateTime, nullable=False),
+    sa.Column("adopted_by", sa.String(128), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
 )
 
 

@@ -11,12 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from casebook.database import load_defaults, migrate
+from casebook.database import default_schemes, load_defaults, migrate
+from events.clock import utc_now
 from events.db import make_engine, reading, writing
 from events.interchange import parse_event
 from events.model import StoredEvent
 from events.quarters import FinancialYear, parse_occurred_at, parse_quarter_label
 from events.store import AppendReport, append, import_lines
+from projections.adopt import adopt
+from projections.catalogue import load_plans
+from projections.plan_check import read_plan
 from projections.rebuild import project, rebuild
 from projections.summary import build_summary
 
@@ -40,6 +44,23 @@ def prepare_database(url: str) -> None:
         rebuild(engine)
     finally:
         engine.dispose()
+
+
+def adopt_figures(engine: Engine, *figures: dict[str, Any], year: str = "2024/25",
+                  without: Sequence[str] = ()) -> int:
+    """Adopt a new version of `year`'s plan with these figures added (and `without` removed),
+    through the same check and adoption `casebook plan adopt` uses; the version adopted."""
+    with writing(engine) as connection:
+        plans = load_plans(connection)
+        document = plans.for_year(FinancialYear.parse(year)).plan.as_file()
+        document["year"] = year
+        document["figure"] = [f for f in document["figure"] if f["id"] not in without]
+        document["figure"] += [dict(f) for f in figures]
+        schemes = [s["id"] for s in default_schemes()]
+        checked = read_plan(document, schemes=schemes, adopted=plans.vocabulary)
+        assert checked.plan is not None, [str(p) for p in checked.problems]
+        return adopt(connection, checked.plan, by="tests", reason="a test's figures",
+                     now=utc_now())
 
 
 def event(type_: str, scheme: str, occurred_at: str, case: str | None = None,

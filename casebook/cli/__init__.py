@@ -6,7 +6,17 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from casebook.cli import data, keys, people, protection, retention, serve, subjects, summaries
+from casebook.cli import (
+    data,
+    keys,
+    people,
+    plan,
+    protection,
+    retention,
+    serve,
+    subjects,
+    summaries,
+)
 
 #: Every command and group under `casebook`: add a line here to add one.
 COMMANDS: list[click.Command] = [
@@ -28,6 +38,7 @@ COMMANDS: list[click.Command] = [
     protection.grant_runtime_command,
     summaries.summaries_group,
     summaries.scheduler_command,
+    plan.plan_group,
 ]
 
 

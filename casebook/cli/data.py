@@ -43,12 +43,14 @@ class _Refused(Exception):
 
 @click.command("init")
 def init_command() -> None:
-    """Create or upgrade the database and load the default schemes and figures."""
+    """Create or upgrade the database, load the default schemes, and adopt the default plans
+    on a database with none (spec §8)."""
     # As the schema's owner (CASEBOOK_MIGRATION_DATABASE_URL), which may not be the app's role.
     migrate(migration_engine())
-    added, changed = load_defaults(migration_engine())
-    click.echo(f"Database ready. {added} default schemes added; figure definitions "
-               f"{'updated' if changed else 'unchanged'}.")
+    added, adopted = load_defaults(migration_engine())
+    plans = (f"{adopted} default plans adopted (2024/25 and 2025/26)" if adopted
+             else "the plans stored are kept as they are")
+    click.echo(f"Database ready. {added} default schemes added; {plans}.")
     if (role := grant_separate_runtime_role()) is not None:
         click.echo(f"Runtime role {role} granted its rights on every table.")
     with reading(migration_engine()) as connection:

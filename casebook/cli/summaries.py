@@ -21,7 +21,7 @@ from events.db import reading
 from events.quarters import FinancialYear
 from projections.archive import by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
-from projections.catalogue import load_figures
+from projections.catalogue import figures_of_year
 from projections.due import last_ended_quarter, run_due
 from projections.presentation.formats import FORMATS, render_stored
 from projections.restatement import restatement
@@ -83,7 +83,7 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
             raise click.ClickException(f"There is no stored summary {summary_id}: "
                                        "see `casebook summaries list`.")
         restated = restatement(connection, stored, find_previous_version(connection, stored))
-        figures = load_figures(connection).figures
+        figures = figures_of_year(connection, stored.year)
     body = render_stored(stored, fmt, published=published, figures=figures,
                          threshold=threshold or current_app.config["SMALL_NUMBER_THRESHOLD"], restated=restated)
     if output:

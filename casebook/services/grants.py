@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 #: Rows nobody changes once written: the runtime role reads and adds them.
-APPEND_ONLY = ("events", "event_voids", "stored_summaries", "access_log")
+APPEND_ONLY = ("events", "event_voids", "stored_summaries", "access_log", "plans")
 #: Written only by `casebook init`, as the owner: the runtime role reads them.
-READ_ONLY = ("alembic_version", "figure_definitions")
+READ_ONLY = ("alembic_version",)
 
 
 class RoleRefused(Exception):

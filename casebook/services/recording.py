@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from events.interchange import DEFAULT_LIMITS, TimeLimits
 from events.model import NewEvent, StoredEvent
 from events.store import AppendReport, ConcurrencyConflict, EventsRefused, append, import_lines
+from projections.catalogue import load_plans
 from projections.rebuild import project
 
 #: Item index (from 0, in the order given) -> field -> what is wrong with it.
@@ -54,7 +55,8 @@ def record(
     try:
         report = append(connection, events, project=project,
                         expected_versions=dict(expected_versions or {}),
-                        visible_schemes=visible_schemes)
+                        visible_schemes=visible_schemes,
+                        acceptance=load_plans(connection).acceptance)
     except ConcurrencyConflict as conflict:
         return Recorded(conflict=conflict)
     except EventsRefused as refused:
@@ -75,4 +77,5 @@ def record_lines(
 ) -> AppendReport:
     """Import JSON lines in the caller's write transaction; roll it back if `errors` is not empty."""
     return import_lines(connection, lines, default_recorded_by=default_recorded_by,
-                        project=project, on_progress=on_progress, limits=limits)
+                        project=project, on_progress=on_progress, limits=limits,
+                        acceptance=load_plans(connection).acceptance)

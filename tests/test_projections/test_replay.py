@@ -14,14 +14,13 @@ from events.db import reading, writing
 from events.store import last_position, read_events
 from events.tables import events
 from events.types import VOIDED
-from projections.catalogue import install_figures, load_figures
-from projections.definitions import default_figures, figure_from_dict
+from projections.catalogue import load_figures
 from projections.fold import Changes, gather
 from projections.parallel import merge
 from projections.rebuild import rebuild
 from projections.replay import gather_range
 from projections.stored_rows import load_targets
-from tests.helpers import event, import_jsonl, log, referral, summary, value, void
+from tests.helpers import adopt_figures, event, import_jsonl, log, referral, summary, value, void
 from tests.seed_events import published_2024_25_events
 
 
@@ -100,12 +99,10 @@ def test_a_figure_that_reads_a_personal_field_is_rebuilt_from_decrypted_events(
         referral(occurred_at="2024-06-01", subject="S-000002"),
         event("deployment.made", "mobile-cctv", "2024-06-01", asset="camera 1", location="A"),
     )
-    people = figure_from_dict({
+    adopt_figures(engine, {
         "id": "davss.people", "label": "People referred", "priority": "Domestic abuse",
         "scheme": "davss", "types": ["referral.received"], "measure": "distinct:subject",
     })
-    with writing(engine) as connection:
-        assert install_figures(connection, [*default_figures(), people])
     rebuild(engine)
     assert value(engine, "davss.people") == 2
     assert value(engine, "davss.referrals") == 3

@@ -63,7 +63,7 @@ def index() -> Any:
             connection, year, up_to, today, threshold=small_number_threshold(),
             published=lambda scheme: not sees_in_full(current_user, scheme))
         names = reads.scheme_names(connection)
-        as_of = FigureReader(connection).as_of()
+        as_of = FigureReader(connection, year).as_of()
     years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
     partly_published = any(not sees_in_full(current_user, scheme.scheme)
                            for group in board.priorities for scheme in group.schemes)
@@ -80,7 +80,7 @@ def figure(figure_id: str) -> Any:
     year, quarter = _chosen_period()
     period: Period = year if quarter is None else year.quarter(quarter)
     with reading(engine()) as connection:
-        reader = FigureReader(connection)
+        reader = FigureReader(connection, year)
         found = [f for f in reader.figures if f.id == figure_id]
         if not found:
             abort(404)

@@ -24,7 +24,7 @@ from projections.archive import (
     previous_version,
     versions_of,
 )
-from projections.catalogue import load_figures
+from projections.catalogue import figures_of_year
 from projections.definitions import Figure
 from projections.disclosure import variant as variant_of
 from projections.due import last_ended_quarter
@@ -121,7 +121,7 @@ def show(summary_id: int) -> Any:
         versions = versions_of(connection, stored.period)
         previous = previous_version(connection, stored)
         restated = restatement(connection, stored, previous)
-        figures = load_figures(connection).figures
+        figures = figures_of_year(connection, stored.year)
     document = _as_seen(stored.document, figures)
     restated = _restated_as_seen(restated, stored, previous, figures)
     return render_template(
@@ -140,7 +140,7 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
         abort(404)
     with reading(engine()) as connection:
         stored = get_summary(connection, summary_id)
-        figures = load_figures(connection).figures
+        figures = figures_of_year(connection, stored.year) if stored is not None else []
     if stored is None:
         abort(404)
     body = render_stored(stored, fmt, published=variant == "published",

@@ -1,0 +1,75 @@
+"""What the partnership's plan lets be logged (spec §8): added vocabulary values, and the event
+types each scheme logs in each year.
+
+The plan lives with the figures (`projections.plans`); the store only needs this much of it, and
+checks it with the other rules, under the append lock, for the web form, the API and the import
+alike. The default accepts the values of the schemas and any type in any scheme.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events import schemas
+from events.quarters import FinancialYear, local_date
+from events.types import SUBJECT_ERASED, VOIDED
+
+#: The enumerated fields a plan may add values to, and the values the schemas give each.
+VOCABULARIES: Mapping[str, Mapping[str, str]] = {
+    "notice": schemas.NOTICES,
+    "panel": schemas.PANELS,
+    "kind": schemas.ENGAGEMENTS,
+    "source": schemas.SOURCES,
+}
+#: Logged in every scheme whatever its plan says: a correction, and the duty to erase.
+ALWAYS_ALLOWED = frozenset({VOIDED, SUBJECT_ERASED})
+
+
+def year_in_force(years: Sequence[int], year: int) -> int | None:
+    """Of the (sorted) plan years, the one in force for `year`: the latest at or before it, else
+    the earliest; None where there is no plan."""
+    if not years:
+        return None
+    at = bisect_right(years, year)
+    return years[at - 1] if at else years[0]
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The plan's part in deciding whether an event may be logged."""
+
+    #: Field -> value -> label: values adopted on top of the schemas' own (never removed).
+    added: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Plan year (its start) -> scheme -> the types it logs. A scheme a plan does not name at
+    #: all (no figure, no `[[scheme]]` entry) is not limited by it.
+    scheme_types: Mapping[int, Mapping[str, AbstractSet[str]]] = field(default_factory=dict)
+
+    def choices(self, field_name: str) -> dict[str, str]:
+        """Every value the field accepts, with its label: the schema's, then those adopted."""
+        return {**VOCABULARIES.get(field_name, {}), **self.added.get(field_name, {})}
+
+    def value_problem(self, field_name: str, value: object) -> str | None:
+        """What is wrong with an enumerated field's value, or None."""
+        if field_name not in VOCABULARIES or value is None:
+            return None
+        allowed = self.choices(field_name)
+        if value in allowed:
+            return None
+        return f"Must be one of: {', '.join(allowed)}."
+
+    def types_for(self, scheme: str, occurred_at: datetime) -> AbstractSet[str] | None:
+        """The types `scheme` logs for an event at `occurred_at`; None: any type."""
+        years = sorted(self.scheme_types)
+        chosen = year_in_force(years, FinancialYear.of(local_date(occurred_at)).start_year)
+        if chosen is None:
+            return None
+        types = self.scheme_types[chosen].get(scheme)
+        return None if types is None else types | ALWAYS_ALLOWED
+
+
+#: Only the schemas' values, and no limit on types: what a store without a plan accepts.
+SCHEMAS_ONLY = Acceptance()
