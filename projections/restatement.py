@@ -8,10 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.quarters import FinancialYear
 from events.tables import event_voids, events
 from events.types import VOIDED
 from projections.archive import StoredSummary
+from projections.catalogue import plan_version
 from projections.figures import Period, quarters_of
+from projections.plan import Plan
+from projections.plan_diff import plan_changes
 from projections.presentation.text import format_value
 
 
@@ -57,6 +61,46 @@ def figure_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FigureChang
     return changes
 
 
+_HOW = {"added": "added", "removed": "removed", "redefined": "counted differently",
+        "relabelled": "relabelled", "moved": "moved to another priority"}
+
+
+def definition_changes(connection: Connection, old: dict[str, Any],
+                       new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures added, removed, relabelled or redefined between two summary documents by a
+    plan adopted in between (spec §8), apart from any change of value."""
+    before, after = _plan_of(connection, old), _plan_of(connection, new)
+    if before is not None and after is not None:
+        found = [(c.figure_id, c.how, c.old.label if c.old else None,
+                  c.new.label if c.new else None) for c in plan_changes(before, after).figures]
+    else:
+        # A document stored before plans were versioned: what the documents themselves say.
+        found = []
+        for figure_id in {**old["figures"], **new["figures"]}:
+            was, now = old["figures"].get(figure_id), new["figures"].get(figure_id)
+            how = (("added",) if was is None else ("removed",) if now is None else
+                   tuple(h for h, differs in (
+                       ("redefined", (was["measure"], was["scheme"]) != (now["measure"],
+                                                                         now["scheme"])),
+                       ("relabelled", was["label"] != now["label"])) if differs))
+            if how:
+                found.append((figure_id, how, was and was["label"], now and now["label"]))
+    return [
+        {"figure": figure_id, "how": list(how), "old_label": old_label, "new_label": new_label,
+         "text": f"{new_label or old_label}: {', '.join(_HOW[h] for h in how)}"
+                 + (f" (was “{old_label}”)" if "relabelled" in how else "")}
+        for figure_id, how, old_label, new_label in found
+    ]
+
+
+def _plan_of(connection: Connection, document: dict[str, Any]) -> Plan | None:
+    stamp = document.get("plan")
+    if not stamp:
+        return None
+    adopted = plan_version(connection, FinancialYear.parse(stamp["year"]), stamp["version"])
+    return adopted.plan if adopted is not None else None
+
+
 def late_events(
     connection: Connection, period: Period, after: int, up_to: int | None = None
 ) -> list[LateEvent]:
@@ -100,7 +144,10 @@ def restatement(
     if previous is None:
         return None
     period_label = summary.quarter if summary.quarter != "year" else summary.year
-    changes = figure_changes(previous.document, summary.document)
+    definitions = definition_changes(connection, previous.document, summary.document)
+    counted_anew = {d["figure"] for d in definitions if set(d["how"]) - {"relabelled", "moved"}}
+    changes = [c for c in figure_changes(previous.document, summary.document)
+               if c.figure_id not in counted_anew]
     late = late_events(connection, summary.period, previous.position, summary.position)
     return {
         "previous_id": previous.id,
@@ -112,4 +159,5 @@ def restatement(
             for c in changes
         ],
         "late_events": [event.as_dict() for event in late],
+        "definitions": definitions,
     }
