@@ -17,10 +17,12 @@ from casebook.web.pages import describe
 from events.clock import utc_now
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date, parse_quarter_label
+from projections.catalogue import load_plans
 from projections.dashboard import build_dashboard
 from projections.definitions import Figure
 from projections.figures import FigureReader, Period, quarters_of
 from projections.presentation import chart
+from projections.presentation.explain import explain_html
 from projections.published_periods import published_year
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -64,12 +66,15 @@ def index() -> Any:
             published=lambda scheme: not sees_in_full(current_user, scheme))
         names = reads.scheme_names(connection)
         as_of = FigureReader(connection, year).as_of()
+        vocabulary = load_plans(connection).vocabulary
+    explained = {row.figure.id: explain_html(row.figure, names, vocabulary)
+                 for group in board.priorities for scheme in group.schemes for row in scheme.rows}
     years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
     partly_published = any(not sees_in_full(current_user, scheme.scheme)
                            for group in board.priorities for scheme in group.schemes)
     return render_template("dashboard/index.html", board=board, names=names, as_of=as_of,
                            years=years, quarter=quarter, today=today,
-                           partly_published=partly_published)
+                           partly_published=partly_published, explained=explained)
 
 
 @bp.route("/figures/<figure_id>")
@@ -92,6 +97,7 @@ def figure(figure_id: str) -> Any:
             value = published_year(reader.values([year, *year.quarters]), chosen, year,
                                    small_number_threshold())[period]
         names = reads.scheme_names(connection)
+        explained = explain_html(chosen, names, load_plans(connection).vocabulary)
         # Who is active at the end of a period is everyone who joined and has not left since.
         listed = counted_events(chosen, reads.period_events(
             connection, chosen.scheme, chosen.types, [q.index for q in quarters_of(period)],
@@ -103,7 +109,7 @@ def figure(figure_id: str) -> Any:
     return render_template(
         "dashboard/figure.html", figure=chosen, period=period, year=year, quarter=quarter,
         value=value, events=listed if detail else [], count=len(listed) if full else None,
-        detail=detail,
+        detail=detail, explained=explained,
         scheme_name=names.get(chosen.scheme, chosen.scheme),
     )
 

@@ -6,9 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.engine import Connection
 
 from casebook.database import engine
 from casebook.roles import ADMINISTER, READ_FIGURES, may
+from casebook.services import reads
 from casebook.web.audit import audited
 from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
@@ -24,11 +27,12 @@ from projections.archive import (
     previous_version,
     versions_of,
 )
-from projections.catalogue import figures_of_year
+from projections.catalogue import figures_of_year, load_plans, plan_version
 from projections.definitions import Figure
 from projections.disclosure import variant as variant_of
 from projections.due import last_ended_quarter
 from projections.figures import Period
+from projections.presentation.explain import explain_html
 from projections.presentation.formats import render_stored
 from projections.presentation.report import by_priority
 from projections.restatement import figure_changes, restatement
@@ -77,6 +81,25 @@ def _restated_as_seen(restated: dict[str, Any] | None, stored: StoredSummary,
     }
 
 
+def _explained(connection: Connection, stored: StoredSummary,
+               figures: list[Figure]) -> dict[str, Markup]:
+    """Each stored figure's definition in words: that of the plan version it was computed
+    with, where the summary names one, else the year's plan's (a figure it no longer has, none)."""
+    plan = stored.document.get("plan")
+    adopted = None
+    if plan:
+        adopted = plan_version(connection, FinancialYear.parse(plan["year"]), plan["version"])
+    definitions = {f.id: f for f in (adopted.plan.figures if adopted is not None else figures)}
+    names = reads.scheme_names(connection)
+    vocabulary = load_plans(connection).vocabulary
+    return {
+        figure_id: explain_html(definitions[figure_id], names, vocabulary)
+        for figure_id, entry in stored.document["figures"].items()
+        if figure_id in definitions
+        and definitions[figure_id].as_dict()["measure"] == entry.get("measure")
+    }
+
+
 @bp.route("")
 @requires(READ_FIGURES)
 def index() -> Any:
@@ -122,12 +145,14 @@ def show(summary_id: int) -> Any:
         previous = previous_version(connection, stored)
         restated = restatement(connection, stored, previous)
         figures = figures_of_year(connection, stored.year)
+        explained = _explained(connection, stored, figures)
     document = _as_seen(stored.document, figures)
     restated = _restated_as_seen(restated, stored, previous, figures)
     return render_template(
         "summaries/show.html", summary=stored, document=document,
         groups=by_priority(document), versions=versions, restated=restated,
         downloads=DOWNLOADS, variants=VARIANTS, threshold=small_number_threshold(),
+        explained=explained,
     )
 
 
