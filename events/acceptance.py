@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from events import schemas
 from events.quarters import FinancialYear, local_date
@@ -48,6 +49,10 @@ class Acceptance:
     #: all (no figure, no `[[scheme]]` entry) is not limited by it.
     scheme_types: Mapping[int, Mapping[str, AbstractSet[str]]] = field(default_factory=dict)
 
+    @cached_property
+    def _years(self) -> list[int]:
+        return sorted(self.scheme_types)
+
     def choices(self, field_name: str) -> dict[str, str]:
         """Every value the field accepts, with its label: the schema's, then those adopted."""
         return {**VOCABULARIES.get(field_name, {}), **self.added.get(field_name, {})}
@@ -63,8 +68,9 @@ class Acceptance:
 
     def types_for(self, scheme: str, occurred_at: datetime) -> AbstractSet[str] | None:
         """The types `scheme` logs for an event at `occurred_at`; None: any type."""
-        years = sorted(self.scheme_types)
-        chosen = year_in_force(years, FinancialYear.of(local_date(occurred_at)).start_year)
+        if not self.scheme_types:
+            return None
+        chosen = year_in_force(self._years, FinancialYear.of(local_date(occurred_at)).start_year)
         if chosen is None:
             return None
         types = self.scheme_types[chosen].get(scheme)

@@ -16,6 +16,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from events.acceptance import SCHEMAS_ONLY, Acceptance
 from events.clock import utc_now
 from events.fastload import Loader, compile_loader
 from events.model import NewEvent
@@ -110,9 +111,15 @@ DEFAULT_LIMITS = TimeLimits()
 
 
 def parse_event(
-    line: Any, *, default_recorded_by: str, limits: TimeLimits = DEFAULT_LIMITS
+    line: Any, *, default_recorded_by: str, limits: TimeLimits = DEFAULT_LIMITS,
+    acceptance: Acceptance = SCHEMAS_ONLY,
 ) -> NewEvent:
-    """Validate one event in the interchange shape and return it as a `NewEvent`."""
+    """Validate one event in the interchange shape and return it as a `NewEvent`.
+
+    `acceptance` gives the values the partnership's plan has added to enumerated fields, so a
+    value not adopted is reported with the line's other problems (the store checks it again,
+    with each scheme's types, under the append lock).
+    """
     errors: dict[str, list[str]] = {}
     if not isinstance(line, dict):
         raise InvalidEvent({"line": ["An event must be a JSON object."]})
@@ -126,6 +133,9 @@ def parse_event(
     occurred_at = _occurred_at(line.get("occurred_at"), limits, errors)
     recorded_by = _recorded_by(line.get("recorded_by"), errors)
     data = _data(line, event_type, errors)
+    for name, value in data.items():
+        if (problem := acceptance.value_problem(name, value)) is not None:
+            errors[f"data.{name}"] = [problem]
     case_ref = line.get("case")
     if event_type is not None:
         _check_case(case_ref, event_type, data, errors)

@@ -115,7 +115,7 @@ def import_lines(
         try:
             line = read_json(text)
             chunk.append((number, parse_event(line, default_recorded_by=default_recorded_by,
-                                              limits=limits)))
+                                              limits=limits, acceptance=acceptance)))
         except InvalidEvent as error:
             report.errors.extend(LineError(number, f, " ".join(m)) for f, m in error.errors.items())
         except ValueError as error:

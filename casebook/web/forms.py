@@ -1,7 +1,8 @@
 """Event forms built from each event type's marshmallow schema, and form input read back into events.
 
 The schema is the only definition of an event's fields: this module reads its field classes,
-metadata (`label`, `hint`, `choices`) and validators to decide which GOV.UK component to show.
+metadata (`label`, `hint`, `choices`, `vocabulary`) and validators to decide which GOV.UK
+component to show. A vocabulary field also offers the values the partnership's plans adopted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()
     #: The most characters the schema accepts, shown on the form; None if it sets no limit.
     max_length: int | None = None
+    #: Whether the partnership's plans may add values to its choices (spec §8).
+    vocabulary: bool = False
 
     @property
     def input_id(self) -> str:
@@ -66,14 +69,20 @@ class Submission:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def form_for(event_type: EventType) -> EventForm:
-    """The form fields of an event type, read from its schema."""
+#: Field -> value -> label: the values the plans adopted for each vocabulary field.
+Adopted = Mapping[str, Mapping[str, str]]
+
+
+def form_for(event_type: EventType, adopted: Adopted | None = None) -> EventForm:
+    """The form fields of an event type, read from its schema, offering the `adopted` values
+    (`load_plans(connection).vocabulary`) after the schema's own in its vocabulary fields."""
     schema = event_type.schema()
-    built = [_form_field(name, schema_field) for name, schema_field in schema.fields.items()]
+    built = [_form_field(name, schema_field, adopted or {})
+             for name, schema_field in schema.fields.items()]
     return EventForm(event_type, tuple(built))
 
 
-def _form_field(name: str, schema_field: fields.Field) -> FormField:
+def _form_field(name: str, schema_field: fields.Field, adopted: Adopted) -> FormField:
     metadata = schema_field.metadata
     label = str(metadata.get("label") or name.replace("_", " ").capitalize())
     hint = " ".join(str(part) for part in (metadata.get("caution"), metadata.get("hint")) if part)
@@ -86,9 +95,14 @@ def _form_field(name: str, schema_field: fields.Field) -> FormField:
     if isinstance(schema_field, fields.List):
         return FormField(name, "lines", label, hint, required)
     choices = _choices(schema_field, metadata)
+    vocabulary = bool(metadata.get("vocabulary"))
+    if vocabulary:
+        offered = dict(choices)
+        choices += tuple((value, text) for value, text in adopted.get(name, {}).items()
+                         if value not in offered)
     if choices:
         kind = "radios" if len(choices) <= RADIO_LIMIT else "select"
-        return FormField(name, kind, label, hint, required, choices)
+        return FormField(name, kind, label, hint, required, choices, vocabulary=vocabulary)
     limit = _max_length(schema_field)
     kind = "long-text" if limit is not None and limit > SHORT_TEXT else "text"
     return FormField(name, kind, label, hint, required, max_length=limit)
@@ -195,6 +209,9 @@ def friendly(form: EventForm, error_key: str, message: str) -> str:
     if error_key == "occurred_at" and message.startswith(("Must be", "Cannot be")):
         return f"The date the event happened {message[0].lower()}{message[1:].rstrip('.')}"
     if form_field is None:
+        if error_key == "type" and "does not log" in message:
+            return (f"This scheme does not log ‘{form.event_type.title}’ in the partnership’s "
+                    "plan for the year the event happened")
         if error_key == "case" and "needs a case reference" in message:
             return "Enter the case reference: this event must belong to a case"
         return message
@@ -225,6 +242,6 @@ def submission_errors(form: EventForm, errors: Mapping[str, list[str]]) -> dict[
         target = field_id(key)
         if target not in by_input and messages:
             by_input[target] = friendly(form, key, messages[0])
-    order = ["scheme", "case", "occurred-day", *(f.input_id for f in form.fields)]
+    order = ["type", "scheme", "case", "occurred-day", *(f.input_id for f in form.fields)]
     ranked = sorted(by_input.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     return dict(ranked)

@@ -1,18 +1,21 @@
 """The OpenAPI 3 document describing the JSON API, served at /api/openapi.json.
 
 Built with apispec from marshmallow schemas: each event type's data from the schema forms and
-imports use (`events.schemas`), the envelope and replies from the schemas below.
+imports use (`events.schemas`), the envelope and replies from the schemas below. A vocabulary
+field's enum is the schema's values and those the partnership's plans adopted (spec §8).
 """
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from events.acceptance import Acceptance
 from events.interchange import CASE_REF, SCHEME_ID
 from events.types import EVENT_TYPES, SUBJECT_ERASED
 
@@ -133,7 +136,23 @@ def _label_as_description(self: Any, field: fields.Field, **_: Any) -> dict[str,
     return {"description": label} if label and "description" not in field.metadata else {}
 
 
-def _new_spec() -> APISpec:
+#: Field -> the values the plans adopted for it, in a form a cache can key on.
+_Words = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+def _vocabulary_enum(words: _Words) -> Callable[..., dict[str, Any]]:
+    acceptance = Acceptance(added={name: dict(values) for name, values in words})
+
+    def enum(self: Any, field: fields.Field, **_: Any) -> dict[str, Any]:
+        # The schemas check only a vocabulary value's form: the store checks it is adopted.
+        if not field.metadata.get("vocabulary"):
+            return {}
+        return {"enum": list(acceptance.choices(field.data_key or field.name or ""))}
+
+    return enum
+
+
+def _new_spec(words: _Words) -> APISpec:
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="casebook API", version="1", openapi_version="3.0.3", plugins=[plugin],
@@ -144,6 +163,7 @@ def _new_spec() -> APISpec:
     )
     assert plugin.converter is not None  # made by APISpec's init_spec
     plugin.converter.add_attribute_function(_label_as_description)
+    plugin.converter.add_attribute_function(_vocabulary_enum(words))
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     return spec
 
@@ -228,10 +248,18 @@ def _paths(spec: APISpec, max_events: int, default_page: int, max_page: int) -> 
     }})
 
 
-@cache
-def openapi_document(*, max_events: int, default_page: int, max_page: int) -> dict[str, Any]:
-    """The API's OpenAPI 3.0 document, given the API's limits on a post and a page."""
-    spec = _new_spec()
+def openapi_document(*, max_events: int, default_page: int, max_page: int,
+                     adopted: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """The API's OpenAPI 3.0 document, given the API's limits on a post and a page and the
+    vocabulary adopted (`load_plans(connection).vocabulary`)."""
+    words = tuple(sorted((name, tuple(values.items())) for name, values in (adopted or {}).items()))
+    return _document(max_events, default_page, max_page, words)
+
+
+@lru_cache(maxsize=16)
+def _document(max_events: int, default_page: int, max_page: int, words: _Words) -> dict[str, Any]:
+    # Cached per vocabulary: an adoption that adds a value makes a new document.
+    spec = _new_spec(words)
     _event_schemas(spec)
     _paths(spec, max_events, default_page, max_page)
     return spec.to_dict()

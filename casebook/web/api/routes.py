@@ -25,13 +25,16 @@ from casebook.web.audit import (
 )
 from casebook.web.auth import can_log, can_read_figures, readable_schemes, requires
 from casebook.web.figure_access import disclosures, small_number_threshold
+from events.acceptance import Acceptance
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, stored_from_row
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
+from events.rules import RuleBroken, check_plan
 from events.subjects import readable_events
 from events.tables import events
 from events.types import SUBJECT_ERASED
+from projections.catalogue import load_plans
 from projections.disclosure import live_summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -59,9 +62,11 @@ def _bad_request(error: BadRequest) -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    """The OpenAPI 3 description of this API."""
+    """The OpenAPI 3 description of this API, with the vocabulary adopted so far."""
+    with reading(engine()) as connection:
+        adopted = load_plans(connection).vocabulary
     return jsonify(openapi_document(max_events=MAX_EVENTS_PER_REQUEST, default_page=DEFAULT_PAGE,
-                                    max_page=MAX_PAGE))
+                                    max_page=MAX_PAGE, adopted=adopted))
 
 
 @bp.post("/events")
@@ -75,7 +80,9 @@ def post_events() -> Response | tuple[Response, int]:
         if isinstance(scheme, str) and not can_log(current_user, scheme):
             raise BadRequest(403, f"Item {index}: you may not log events in the scheme "
                                   f"{scheme!r}.")
-    parsed, refused = _parse_all(items)
+    with reading(engine()) as connection:
+        acceptance = load_plans(connection).acceptance
+    parsed, refused = _parse_all(items, acceptance)
     if refused:
         return _refusal(refused)
     with writing(engine()) as connection:
@@ -131,7 +138,10 @@ def _expected_versions(raw: Any) -> dict[str, int]:
     return dict(raw)
 
 
-def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, list[str]]]]:
+def _parse_all(items: list[Any], acceptance: Acceptance,
+               ) -> tuple[list[NewEvent], dict[int, dict[str, list[str]]]]:
+    """Each item as an event, or what is wrong with it: its schema and vocabulary, then its
+    scheme's types, so one answer lists every item at fault (the store checks them again)."""
     username = current_user.username
     limits = time_limits()
     parsed: list[NewEvent] = []
@@ -145,9 +155,14 @@ def _parse_all(items: list[Any]) -> tuple[list[NewEvent], dict[int, dict[str, li
                 # Only `casebook erase` records one, as it destroys the key in the same step.
                 raise InvalidEvent({"type": [
                     "An erasure is recorded by `casebook erase`, which destroys the key."]})
-            parsed.append(parse_event(item, default_recorded_by=username, limits=limits))
+            new_event = parse_event(item, default_recorded_by=username, limits=limits,
+                                    acceptance=acceptance)
+            check_plan(new_event, acceptance)
+            parsed.append(new_event)
         except InvalidEvent as error:
             refused[index] = error.errors
+        except RuleBroken as broken:
+            refused[index] = {broken.field: [broken.message]}
     return parsed, refused
 
 

@@ -17,11 +17,14 @@ from casebook.web.audit import CASE_DENIED, audited, named_in_form, shown
 from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.forms import EventForm, form_for, read_submission, submission_errors
 from casebook.web.pages import describe
+from events.clock import utc_now
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent
+from events.quarters import FinancialYear, local_date
 from events.store import get_event
 from events.types import EVENT_TYPES, EventType
+from projections.catalogue import NoPlan, load_plans
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 
@@ -33,9 +36,17 @@ def loggable_schemes() -> list[reads.Scheme]:
     return [s for s in found if not s.retired and can_log(current_user, s.scheme_id)]
 
 
-def loggable_types() -> list[EventType]:
-    """The event types staff log by hand (voids have their own button)."""
-    return [t for t in EVENT_TYPES.values() if t.loggable]
+def loggable_types(scheme_id: str) -> list[EventType]:
+    """The event types staff log by hand in the scheme (voids have their own button): those it
+    logs in the plan in force this financial year (spec §8)."""
+    year = FinancialYear.of(local_date(utc_now()))
+    with reading(engine()) as connection:
+        try:
+            logged = load_plans(connection).for_year(year).plan.types_of(scheme_id)
+        except NoPlan:
+            logged = None
+    return [t for t in EVENT_TYPES.values()
+            if t.loggable and (logged is None or t.name in logged)]
 
 
 def scheme_for_logging(scheme_id: str) -> reads.Scheme:
@@ -74,7 +85,7 @@ def choose_scheme() -> Any:
 def choose_type(scheme_id: str) -> Any:
     """Ask what kind of event it is."""
     scheme = scheme_for_logging(scheme_id)
-    types = loggable_types()
+    types = loggable_types(scheme_id)
     case = request.args.get("case", "").strip()
     chosen = request.args.get("type")
     error = None
@@ -97,7 +108,9 @@ def event_form(scheme_id: str, type_name: str) -> Any:
     event_type = EVENT_TYPES.get(type_name)
     if event_type is None or not event_type.loggable:
         abort(404)
-    form = form_for(event_type)
+    # A type this year's plan leaves out is still served: the store checks an event against
+    # the plan of the year it happened in.
+    form = form_for(event_type, describe.adopted_vocabulary())
     if request.method == "GET":
         case = request.args.get("case", "").strip()
         values = {"case": case} if form.case_allowed else {}
@@ -155,10 +168,13 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
 
 
 def _parsed(line: dict[str, Any]) -> tuple[NewEvent | None, dict[str, list[str]]]:
-    """The form's event, checked against its schema once: the event, or what is wrong with it."""
+    """The form's event, checked against its schema and the vocabulary adopted: the event, or
+    what is wrong with it."""
+    with reading(engine()) as connection:
+        acceptance = load_plans(connection).acceptance
     try:
         return parse_event(line, default_recorded_by=current_user.username,
-                           limits=time_limits()), {}
+                           limits=time_limits(), acceptance=acceptance), {}
     except InvalidEvent as invalid:
         return None, dict(invalid.errors)
 
