@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -17,7 +18,7 @@ from events.db import reading, writing
 from events.quarters import FinancialYear
 from projections.adopt import adopt
 from projections.archive import list_summaries
-from projections.catalogue import Plans, history, load_plans, plan_version
+from projections.catalogue import Adopted, NoPlan, Plans, history, load_plans, plan_version
 from projections.definitions import Figure
 from projections.figures import FigureValue, Period
 from projections.plan import Plan, figure_entry, to_toml
@@ -43,7 +44,7 @@ def plan_group() -> None:
 def show_command(year: FinancialYear, fmt: str, version: int | None) -> None:
     """Print the plan in force for a year, as the plan file `plan adopt` reads."""
     with reading(engine()) as connection:
-        adopted = load_plans(connection).for_year(year)
+        adopted = _in_force(load_plans(connection), year)
         if version is not None:
             found = plan_version(connection, adopted.plan.year, version)
             if found is None:
@@ -66,9 +67,10 @@ def show_command(year: FinancialYear, fmt: str, version: int | None) -> None:
 def check_command(file: Any) -> None:
     """Find every problem in a plan FILE; with none, say what adopting it would change.
     Writes nothing."""
+    text = _text(file)
     with reading(engine()) as connection:
         plans = load_plans(connection)
-        checked = _read(connection, plans, file.read())
+        checked = _read(connection, plans, text)
         assert checked.plan is not None
         before = _before(plans, checked.plan)
         changes = plan_changes(before, checked.plan)
@@ -83,7 +85,7 @@ def check_command(file: Any) -> None:
 def adopt_command(file: Any, reason: str | None, user: str | None) -> None:
     """Check a plan FILE and adopt it as a new version of its year's plan: nothing is written
     if it has any problem."""
-    text = file.read()
+    text = _text(file)
     with writing(engine()) as connection:
         plans = load_plans(connection)
         checked = _read(connection, plans, text)
@@ -99,7 +101,9 @@ def adopt_command(file: Any, reason: str | None, user: str | None) -> None:
                 bar.length = max(total, 1)
                 bar.update(done - bar.pos)
 
-            version = adopt(connection, checked.plan, by=user or getpass.getuser(),
+            # The reason given is the plan's own: `plan show` prints it with the plan.
+            version = adopt(connection, replace(checked.plan, reason=why),
+                            by=user or getpass.getuser(),
                             reason=why, now=utc_now(), on_progress=progress)
         _print_changes(connection, load_plans(connection), before, checked.plan, changes,
                        values=False)
@@ -122,6 +126,21 @@ def history_command(fmt: str) -> None:
     for row in rows:
         click.echo(f"{row['year']} v{row['version']}  {str(row['adopted_at'])[:16]}  "
                    f"{row['adopted_by']}  {row['reason']}")
+
+
+def _in_force(plans: Plans, year: FinancialYear) -> Adopted:
+    try:
+        return plans.for_year(year)
+    except NoPlan as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _text(file: Any) -> str:
+    try:
+        return str(file.read())
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file.name} is not UTF-8 text: save the plan file as UTF-8 "
+                                   "and try again. Nothing was written.") from None
 
 
 def _read(connection: Any, plans: Plans, text: str) -> Reading:

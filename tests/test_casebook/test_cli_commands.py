@@ -54,10 +54,11 @@ def test_init_creates_an_empty_database_with_every_default_scheme_and_figure(
     first = runner.invoke(args=["casebook", "init"])
 
     assert first.exit_code == 0, first.output
-    assert "21 default schemes added; figure definitions updated." in first.output
+    assert ("21 default schemes added; 2 default plans adopted (2024/25 and 2025/26)."
+            in first.output)
     again = runner.invoke(args=["casebook", "init"])
     assert again.exit_code == 0, again.output
-    assert "0 default schemes added; figure definitions unchanged." in again.output
+    assert "0 default schemes added; the plans stored are kept as they are." in again.output
     summary = json.loads(runner.invoke(args=["casebook", "summary", "--year", "2024/25"]).stdout)
     assert set(summary["figures"]) >= SPEC_FIGURES
     assert summary["as_of"] is None
