@@ -31,6 +31,7 @@ BLUEPRINTS = [
     "casebook.web.pages.eventlog:bp",
     "casebook.web.pages.dashboard:bp",
     "casebook.web.pages.summaries:bp",
+    "casebook.web.pages.plan:bp",
 ]
 
 #: Blueprints authenticated by bearer token, so exempt from the session's CSRF check.
@@ -46,6 +47,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     ("Cases", "cases.search", READ_EVENTS),
     ("Event log", "events.index", READ_EVENTS),
     ("Summaries", "summaries.index", READ_FIGURES),
+    ("Plan", "plan.years", READ_FIGURES),
     ("Admin", "admin.index", ADMINISTER),
 ]
 

@@ -45,13 +45,19 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "dashboard.": ALL_ROLES,
     "summaries.": ALL_ROLES,
     "summaries.generate_now": ADMIN,
+    "plan.": ALL_ROLES,
+    "plan.priorities": ADMIN,
+    "plan.vocabulary": ADMIN,
+    "plan.upload": ADMIN,
+    "plan.new_figure": ADMIN,
+    "plan.change_figure": ADMIN,
 }
 
 #: Values for URL arguments, by argument name (and by endpoint where one name means two things).
 FILENAMES = {"static": "casebook.css", "govuk_assets": "images/favicon.ico"}
 PLAIN_SAMPLES = {"scheme_id": "davss", "type_name": "referral.received",
                  "figure_id": "davss.referrals", "summary_id": 1, "variant": "internal",
-                 "fmt": "csv", "token_id": 1}
+                 "fmt": "csv", "token_id": 1, "year": "2025-26"}
 
 
 def expected_access(endpoint: str) -> str | frozenset[str] | None:
