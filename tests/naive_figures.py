@@ -1,4 +1,5 @@
-"""Spec §5 computed the slow, obvious way from a plain list of events, to check the projections."""
+"""Spec §5 computed the slow, obvious way from a plain list of events, to check the projections:
+the packaged figures (`naive_summary`) or any plan's definitions (`naive_figures`, spec §8)."""
 
 # Nothing here is shared with projections/: the definitions are read from figures.toml afresh and
 # every measure is a direct scan of the events, so a mistake in the engine cannot hide here too.
@@ -117,12 +118,19 @@ def _key(value: Any) -> str:
 
 
 def naive_summary(lines: list[dict[str, Any]], year: int, quarter: int | None) -> dict[str, Any]:
-    """{figure id: {value, previous[, breakdown][, base]}} for the year or one of its quarters."""
+    """{figure id: {value, previous[, breakdown][, base]}} of the packaged figures."""
+    return naive_figures(lines, definitions(), year, quarter)
+
+
+def naive_figures(lines: list[dict[str, Any]], figures: list[dict[str, Any]], year: int,
+                  quarter: int | None) -> dict[str, Any]:
+    """{figure id: {value, previous[, breakdown][, base]}} of these definitions (one year's plan)
+    for the year or one of its quarters; `previous` is the same definition over the year before."""
     events = standing_events(lines)
-    quarters = [(year, quarter)] if quarter else [(year, n) for n in (1, 2, 3, 4)]
+    quarters = _quarters(year, quarter)
     earlier = [(y - 1, n) for y, n in quarters]
     result = {}
-    for figure in definitions():
+    for figure in figures:
         entry = _figure(figure, events, quarters)
         before = _figure(figure, events, earlier)
         started = any(e.line["scheme"] == figure["scheme"] and e.quarter <= earlier[-1]
@@ -130,6 +138,17 @@ def naive_summary(lines: list[dict[str, Any]], year: int, quarter: int | None) -
         entry["previous"] = before["value"] if started else None
         result[figure["id"]] = entry
     return result
+
+
+def figure_value(lines: list[dict[str, Any]], figure: dict[str, Any], year: int,
+                 quarter: int | None = None) -> dict[str, Any]:
+    """One definition's {value[, breakdown][, base]} for a year (its start) or one of its
+    quarters, from events in the interchange format, voids and what they voided left out."""
+    return _figure(figure, standing_events(lines), _quarters(year, quarter))
+
+
+def _quarters(year: int, quarter: int | None) -> list[tuple[int, int]]:
+    return [(year, quarter)] if quarter else [(year, n) for n in (1, 2, 3, 4)]
 
 
 def _figure(figure: dict[str, Any], events: list[Logged],
