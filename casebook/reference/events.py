@@ -87,7 +87,10 @@ def allowed(field: fields.Field) -> str:
     """The values a field accepts: its choices with their labels, or its limits."""
     choices = field.metadata.get("choices")
     if choices:
-        return ", ".join(f"{code(value)} ({label})" for value, label in choices.items())
+        listed = ", ".join(f"{code(value)} ({label})" for value, label in choices.items())
+        if field.metadata.get("vocabulary"):
+            listed += ", and any value the plan adds ([the plan](plan.md))"
+        return listed
     found = list(_checks(field))
     if isinstance(field, fields.List):
         found += [f"each {check}" for check in _checks(field.inner)]
