@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -18,12 +18,14 @@ from events.interchange import parse_event
 from events.model import StoredEvent
 from events.quarters import FinancialYear, parse_occurred_at, parse_quarter_label
 from events.store import AppendReport, append, import_lines
+from events.types import EVENT_TYPES
 from projections.adopt import adopt
 from projections.catalogue import load_plans
 from projections.plan_check import read_plan
 from projections.rebuild import project, rebuild
 from projections.summary import build_summary
 
+LOGGABLE = frozenset(name for name, kind in EVENT_TYPES.items() if kind.loggable)
 #: The PostgreSQL server the tests create their databases on.
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASEBOOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -46,21 +48,39 @@ def prepare_database(url: str) -> None:
         engine.dispose()
 
 
-def adopt_figures(engine: Engine, *figures: dict[str, Any], year: str = "2024/25",
-                  without: Sequence[str] = ()) -> int:
-    """Adopt a new version of `year`'s plan with these figures added (and `without` removed),
-    through the same check and adoption `casebook plan adopt` uses; the version adopted."""
+def adopt_edited(engine: Engine, year: str, edit: Callable[[dict[str, Any]], None]) -> int:
+    """Adopt a new version of `year`'s plan: the plan in force for it, changed by `edit` (on
+    the plan file's content), through the check and adoption `casebook plan adopt` uses."""
     with writing(engine) as connection:
         plans = load_plans(connection)
         document = plans.for_year(FinancialYear.parse(year)).plan.as_file()
         document["year"] = year
-        document["figure"] = [f for f in document["figure"] if f["id"] not in without]
-        document["figure"] += [dict(f) for f in figures]
+        edit(document)
         schemes = [s["id"] for s in default_schemes()]
         checked = read_plan(document, schemes=schemes, adopted=plans.vocabulary)
         assert checked.plan is not None, [str(p) for p in checked.problems]
-        return adopt(connection, checked.plan, by="tests", reason="a test's figures",
+        return adopt(connection, checked.plan, by="tests", reason="a test's plan",
                      now=utc_now())
+
+
+def adopt_figures(engine: Engine, *figures: dict[str, Any], year: str = "2024/25",
+                  without: Sequence[str] = ()) -> int:
+    """Adopt a new version of `year`'s plan with these figures added (and `without` removed)."""
+    def edit(document: dict[str, Any]) -> None:
+        document["figure"] = [f for f in document["figure"] if f["id"] not in without]
+        document["figure"] += [dict(f) for f in figures]
+
+    return adopt_edited(engine, year, edit)
+
+
+def let_log_any_type(engine: Engine, scheme: str, years: Sequence[str]) -> None:
+    """Let `scheme` log every loggable type in these years' plans (tests that try them all)."""
+    def edit(document: dict[str, Any]) -> None:
+        entries = [e for e in document["scheme"] if e["id"] != scheme]
+        document["scheme"] = [*entries, {"id": scheme, "types": sorted(LOGGABLE)}]
+
+    for year in years:
+        adopt_edited(engine, year, edit)
 
 
 def event(type_: str, scheme: str, occurred_at: str, case: str | None = None,

@@ -59,6 +59,8 @@ def filler(name: str, schema_field: fields.Field) -> Any:
         return 1
     if isinstance(schema_field, fields.List):
         return []
+    if choices := schema_field.metadata.get("choices"):
+        return next(iter(choices))
     for validator in schema_field.validators:
         if isinstance(validator, validate.OneOf):
             return next(iter(validator.choices))
