@@ -50,6 +50,14 @@ SHOWS_NO_PERSONAL_DATA: dict[str, str] = {
     "summaries.index": "the list of stored summaries",
     "summaries.returns": "which partner returns are missing",
     "summaries.generate_now": "stores a summary, then redirects to it",
+    "plan.years": "the years that have a plan",
+    "plan.year": "a year's plan: priorities, vocabulary and figure definitions, no event",
+    "plan.priorities": "the plan's priorities form",
+    "plan.vocabulary": "the plan's vocabulary form",
+    "plan.new_figure": "a figure form and its preview: counts, never an event",
+    "plan.change_figure": "a figure form and its preview: counts, never an event",
+    "plan.download": "the plan file: definitions, no event",
+    "plan.upload": "a plan file's problems and what it would change: definitions and counts",
 }
 
 FOREIGN_CASE = "ASB-FOREIGN-1"
