@@ -66,6 +66,14 @@ class Acceptance:
             return None
         return f"Must be one of: {', '.join(allowed)}."
 
+    def type_problem(self, scheme: str, type_name: str, occurred_at: datetime) -> str | None:
+        """What is wrong with logging a `type_name` event in `scheme` at `occurred_at`, or None."""
+        allowed = self.types_for(scheme, occurred_at)
+        if allowed is None or type_name in allowed:
+            return None
+        return (f"The scheme {scheme!r} does not log {type_name} events in its plan "
+                f"(it logs {', '.join(sorted(allowed))}).")
+
     def types_for(self, scheme: str, occurred_at: datetime) -> AbstractSet[str] | None:
         """The types `scheme` logs for an event at `occurred_at`; None: any type."""
         if not self.scheme_types:

@@ -116,9 +116,9 @@ def parse_event(
 ) -> NewEvent:
     """Validate one event in the interchange shape and return it as a `NewEvent`.
 
-    `acceptance` gives the values the partnership's plan has added to enumerated fields, so a
-    value not adopted is reported with the line's other problems (the store checks it again,
-    with each scheme's types, under the append lock).
+    `acceptance` gives the values the partnership's plan has added to enumerated fields and the
+    types each scheme logs, so a value not adopted or a type not logged is reported with the
+    line's other problems (the store checks both again, under the append lock).
     """
     errors: dict[str, list[str]] = {}
     if not isinstance(line, dict):
@@ -136,6 +136,10 @@ def parse_event(
     for name, value in data.items():
         if (problem := acceptance.value_problem(name, value)) is not None:
             errors[f"data.{name}"] = [problem]
+    if event_type is not None and scheme is not None and occurred_at is not None and (
+        problem := acceptance.type_problem(scheme, event_type.name, occurred_at)
+    ):
+        errors["type"] = [problem]
     case_ref = line.get("case")
     if event_type is not None:
         _check_case(case_ref, event_type, data, errors)

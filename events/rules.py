@@ -97,13 +97,9 @@ def check_plan(event: NewEvent, acceptance: Acceptance) -> None:
         problem = acceptance.value_problem(name, value)
         if problem is not None:
             raise RuleBroken(f"data.{name}", problem)
-    allowed = acceptance.types_for(event.scheme, event.occurred_at)
-    if allowed is not None and event.type not in allowed:
-        raise RuleBroken(
-            "type",
-            f"The scheme {event.scheme!r} does not log {event.type} events in its plan "
-            f"(it logs {', '.join(sorted(allowed))}).",
-        )
+    problem = acceptance.type_problem(event.scheme, event.type, event.occurred_at)
+    if problem is not None:
+        raise RuleBroken("type", problem)
 
 
 def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry]) -> None:

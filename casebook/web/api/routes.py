@@ -30,7 +30,6 @@ from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.model import NewEvent, stored_from_row
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
-from events.rules import RuleBroken, check_plan
 from events.subjects import readable_events
 from events.tables import events
 from events.types import SUBJECT_ERASED
@@ -140,8 +139,8 @@ def _expected_versions(raw: Any) -> dict[str, int]:
 
 def _parse_all(items: list[Any], acceptance: Acceptance,
                ) -> tuple[list[NewEvent], dict[int, dict[str, list[str]]]]:
-    """Each item as an event, or what is wrong with it: its schema and vocabulary, then its
-    scheme's types, so one answer lists every item at fault (the store checks them again)."""
+    """Each item as an event, or what is wrong with it (its schema, the plan's vocabulary and
+    its scheme's types), so one answer lists every item at fault (the store checks again)."""
     username = current_user.username
     limits = time_limits()
     parsed: list[NewEvent] = []
@@ -155,14 +154,10 @@ def _parse_all(items: list[Any], acceptance: Acceptance,
                 # Only `casebook erase` records one, as it destroys the key in the same step.
                 raise InvalidEvent({"type": [
                     "An erasure is recorded by `casebook erase`, which destroys the key."]})
-            new_event = parse_event(item, default_recorded_by=username, limits=limits,
-                                    acceptance=acceptance)
-            check_plan(new_event, acceptance)
-            parsed.append(new_event)
+            parsed.append(parse_event(item, default_recorded_by=username, limits=limits,
+                                      acceptance=acceptance))
         except InvalidEvent as error:
             refused[index] = error.errors
-        except RuleBroken as broken:
-            refused[index] = {broken.field: [broken.message]}
     return parsed, refused
 
 
