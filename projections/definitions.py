@@ -126,7 +126,12 @@ def figure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(("id", "use up to 48 lower-case letters, digits, '.', '_' or '-'"))
     if "priority" in raw and (not isinstance(raw["priority"], str) or not raw["priority"]):
         problems.append(("priority", "must be a non-empty string"))
-    types = _types_of(raw)
+    types = figure_types(raw)
+    given = raw.get("types", [])
+    if not isinstance(given, str) and (
+        not isinstance(given, list | tuple) or not all(isinstance(t, str) for t in given)
+    ):
+        problems.append(("types", "must be a list of event type names"))
     for type_name in types:
         if type_name not in EVENT_TYPES or type_name == VOIDED:
             problems.append(("types", f"unknown event type {type_name!r}"))
@@ -163,14 +168,15 @@ def figure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def _types_of(raw: Mapping[str, Any]) -> list[str]:
-    """The definition's event types: every type (but voids) where it names none."""
+def figure_types(raw: Mapping[str, Any]) -> list[str]:
+    """The definition's event types (its names of them; anything else is a problem of
+    `figure_problems`): every type but voids where it names none."""
     types = raw.get("types", [])
     if isinstance(types, str):
         types = [types]
     if not isinstance(types, list | tuple):
         return []
-    return list(types) or [t for t in EVENT_TYPES if t != VOIDED]
+    return [t for t in types if isinstance(t, str)] or [t for t in EVENT_TYPES if t != VOIDED]
 
 
 def figure_from_dict(raw: Mapping[str, Any], *, priority: str | None = None) -> Figure:
@@ -188,7 +194,7 @@ def figure_from_dict(raw: Mapping[str, Any], *, priority: str | None = None) -> 
         label=raw["label"],
         priority=chosen,
         scheme=raw["scheme"],
-        types=tuple(_types_of(raw)),
+        types=tuple(figure_types(raw)),
         measure=measure,
         argument=argument or None,
         where=dict(raw.get("where", {})),

@@ -19,7 +19,7 @@ from events.acceptance import VOCABULARIES
 from events.quarters import BadPeriod, FinancialYear
 from events.schemas import VOCABULARY_VALUE
 from events.types import EVENT_TYPES, VOIDED, schema_of
-from projections.definitions import figure_problems
+from projections.definitions import figure_problems, figure_types
 from projections.plan import Plan, plan_from_file
 
 _TOP = {"year", "reason", "priority", "scheme", "vocabulary", "figure"}
@@ -182,7 +182,7 @@ class _Check:
             scheme = raw.get("scheme")
             if isinstance(scheme, str) and scheme:
                 self._figure_scheme(about, raw, scheme)
-            types = [t for t in _figure_types(raw) if t in EVENT_TYPES and t != VOIDED]
+            types = [t for t in figure_types(raw) if t in EVENT_TYPES and t != VOIDED]
             if types:
                 _FieldCheck(self, about, types).run(raw)
 
@@ -197,7 +197,7 @@ class _Check:
             self.add(about, "scheme", f"{scheme} is in no priority of the plan")
         logged = self.scheme_types.get(scheme)
         if logged is not None and "types" in raw:
-            for type_name in _figure_types(raw):
+            for type_name in figure_types(raw):
                 if type_name in EVENT_TYPES and type_name not in logged:
                     self.add(about, "types", f"{scheme} does not log {type_name} (its [[scheme]] "
                                              f"entry lists {', '.join(sorted(logged))})")
@@ -264,14 +264,6 @@ class _FieldCheck:
             hint = " (add it in a [[vocabulary]] entry)" if name in VOCABULARIES else ""
             self.check.add(self.about, at, f"unknown value {wanted!r}{hint}; known: "
                                            f"{', '.join(sorted(allowed))}")
-
-
-def _figure_types(raw: Mapping[str, Any]) -> list[str]:
-    types = raw.get("types", [])
-    types = [types] if isinstance(types, str) else types
-    if not isinstance(types, list):
-        return []
-    return [t for t in types if isinstance(t, str)] or [t for t in EVENT_TYPES if t != VOIDED]
 
 
 def _strings(value: Any, check: _Check, about: str, field_name: str) -> list[str]:

@@ -61,6 +61,14 @@ def test_an_unknown_event_type_is_named_with_its_figure() -> None:
     assert "'notice.sent'" in problem.message
 
 
+def test_types_that_are_not_names_are_a_problem_of_the_figure_not_a_crash() -> None:
+    reading = _read(_plan(_figure(types=["notice.issued", 3])))
+    problems = [(p.about, p.field) for p in reading.problems]
+    assert reading.plan is None
+    assert ("figure asb.things", "types") in problems
+    assert any(p.message == "must be a list of event type names" for p in reading.problems)
+
+
 def test_an_unknown_event_type_in_a_scheme_entry_is_named_with_its_scheme() -> None:
     entry = {"id": "asb-casework", "types": ["notice.issued", "notice.sent"]}
     problem = _only(_read(_plan(_figure(), scheme=[entry])))
