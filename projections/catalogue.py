@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,7 +28,7 @@ from projections.tables import plans
 
 #: Indexes by definitions hash: the append path knows the hash its generation was built from.
 _by_hash: dict[str, FigureIndex] = {}
-_cache: dict[tuple[tuple[int, int, str], ...], Plans] = {}
+_cache: dict[tuple[tuple[Any, ...], ...], Plans] = {}
 
 
 class NoPlan(LookupError):
@@ -74,10 +75,13 @@ class Plans:
 
 def load_plans(connection: Connection) -> Plans:
     """The plans in force, from memory while the stored versions are the ones read before."""
+    # Who adopted a version, when and why are part of the key: two databases may hold the
+    # same plan, adopted by different people at different times.
     versions = tuple(
-        (row.year, row.version, row.digest)
+        tuple(row)
         for row in connection.execute(
-            sa.select(plans.c.year, plans.c.version, plans.c.digest)
+            sa.select(plans.c.year, plans.c.version, plans.c.digest, plans.c.adopted_at,
+                      plans.c.adopted_by, plans.c.reason)
             .order_by(plans.c.year, plans.c.version)
         )
     )
