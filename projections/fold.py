@@ -21,6 +21,11 @@ from projections.definitions import NOT_RECORDED, Figure, FigureIndex
 TotalKey = tuple[str, str, int, str, str]  # figure, kind, period, field, value_key
 MemberKey = tuple[str, str, int, str]  # figure, kind, period, member
 
+#: Kinds of period a read-model row is kept for: a quarter (by its index), a financial year (by
+#: its start year, for distinct counts) and a local day (by its ordinal, for the headline value
+#: only), so that a period still in progress compares with the same days a year earlier.
+QUARTER, YEAR, DAY = "q", "y", "d"
+
 
 @dataclass
 class Referral:
@@ -103,10 +108,11 @@ def _sum(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> Non
 
 
 def _add_with_breakdown(changes: Changes, figure: Figure, event: StoredEvent, amount: int) -> None:
-    changes.totals[(figure.id, "q", event.period, "", "")] += amount
+    changes.totals[(figure.id, QUARTER, event.period, "", "")] += amount
+    changes.totals[(figure.id, DAY, event.local_date.toordinal(), "", "")] += amount
     for name in figure.breakdown:
         value = event.data.get(name)
-        changes.totals[(figure.id, "q", event.period, name, breakdown_key(value))] += amount
+        changes.totals[(figure.id, QUARTER, event.period, name, breakdown_key(value))] += amount
 
 
 def breakdown_key(value: Any) -> str:
@@ -123,16 +129,20 @@ def _distinct(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -
     if member is None:
         return
     member = str(member)
-    changes.members[(figure.id, "q", event.period, member)] += sign
-    changes.members[(figure.id, "y", Quarter.from_index(event.period).start_year, member)] += sign
+    changes.members[(figure.id, QUARTER, event.period, member)] += sign
+    changes.members[(figure.id, YEAR, Quarter.from_index(event.period).start_year, member)] += sign
+    changes.members[(figure.id, DAY, event.local_date.toordinal(), member)] += sign
 
 
 def _active(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> None:
-    changes.totals[(figure.id, "q", event.period, "", "")] += sign * figure.active_step(event.type)
+    step = sign * figure.active_step(event.type)
+    changes.totals[(figure.id, QUARTER, event.period, "", "")] += step
+    changes.totals[(figure.id, DAY, event.local_date.toordinal(), "", "")] += step
 
 
 def _repeat_rate(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -> None:
-    changes.totals[(figure.id, "q", event.period, "#base", "")] += sign
+    changes.totals[(figure.id, QUARTER, event.period, "#base", "")] += sign
+    changes.totals[(figure.id, DAY, event.local_date.toordinal(), "#base", "")] += sign
     if event.data.get("subject") is None:
         return
     # The key id, not the reference: stable, not personal, and unchanged by an erasure.

@@ -18,7 +18,7 @@ from events.model import StoredEvent
 from events.types import VOIDED
 from projections import bulk
 from projections.definitions import FigureIndex
-from projections.fold import Changes, Referral, gather, mark_repeats
+from projections.fold import DAY, QUARTER, Changes, Referral, gather, mark_repeats
 from projections.members import write_members
 from projections.stored_rows import (
     Memory,
@@ -129,7 +129,7 @@ class Projector:
                 if event_id not in after:
                     deletes.append({"f": figure_id, "e": event_id})
                     if was_repeat[event_id]:
-                        changes.totals[(figure_id, "q", referral.period, "", "")] -= 1
+                        _count_repeat(changes, figure_id, referral, -1)
             for event_id, referral in after.items():
                 if event_id not in before:
                     inserts.append({
@@ -139,12 +139,10 @@ class Projector:
                         "repeat": referral.repeat,
                     })
                     if referral.repeat:
-                        changes.totals[(figure_id, "q", referral.period, "", "")] += 1
+                        _count_repeat(changes, figure_id, referral, 1)
                 elif was_repeat[event_id] != referral.repeat:
                     flips.append({"f": figure_id, "e": event_id, "r": referral.repeat})
-                    changes.totals[(figure_id, "q", referral.period, "", "")] += (
-                        1 if referral.repeat else -1
-                    )
+                    _count_repeat(changes, figure_id, referral, 1 if referral.repeat else -1)
         key = (table.c.figure_id == sa.bindparam("f")) & (table.c.event_id == sa.bindparam("e"))
         if deletes:
             connection.execute(sa.delete(table).where(key), deletes)
@@ -177,7 +175,7 @@ class Projector:
                 self._memory.returns[(figure_id, period)] = after
             delta = _latest(after) - _latest(before)
             if delta:
-                changes.totals[(figure_id, "q", period, "", "")] += delta
+                changes.totals[(figure_id, QUARTER, period, "", "")] += delta
             deletes += [{"f": figure_id, "e": e} for e in before if e not in after]
             inserts += [
                 {"figure_id": figure_id, "event_id": e, "period": period,
@@ -196,6 +194,12 @@ class Projector:
 
 
 _MOVE_POSITION = f"UPDATE {projection_state.name} SET position = ? WHERE generation = ?"
+
+
+def _count_repeat(changes: Changes, figure_id: str, referral: Referral, sign: int) -> None:
+    """A repeat referral counted in (or out of) its quarter and its day."""
+    changes.totals[(figure_id, QUARTER, referral.period, "", "")] += sign
+    changes.totals[(figure_id, DAY, referral.local_date.toordinal(), "", "")] += sign
 
 
 def _latest(returns: dict[str, tuple[int, int]]) -> int:

@@ -14,7 +14,7 @@ same events, which the tests check.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -59,6 +59,7 @@ class Group:
     scheme: str
     type: str
     period: int
+    local_date: date
     case_ref: str | None
     data: dict[str, Any]
 
@@ -105,7 +106,7 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     plans = _plans(index)
     changes = Changes()
     groups, void_targets = _group_rows(connection, plans, changes, after, upto)
-    _fold_groups(changes, plans, groups)
+    _fold_groups(changes, plans, groups, DriverSQL.of(connection).read_date)
     wanted = [key for key, plan in plans.items() if plan.one_by_one]
     for single in _singles(connection, after, upto, wanted):
         fold_figures(changes, plans[(single.scheme, single.type)].one_by_one, single, 1)
@@ -117,8 +118,9 @@ def gather_range(connection: Connection, index: FigureIndex, after: int, upto: i
     return changes
 
 
-#: Events alike for every figure: scheme, type, period, case (where it matters) and the values read.
-_GroupKey = tuple[str, str, int, str | None, tuple[Any, ...]]
+#: Events alike for every figure: scheme, type, quarter, local day (as the database gives it),
+#: case (where it matters) and the values read.
+_GroupKey = tuple[str, str, int, Any, str | None, tuple[Any, ...]]
 
 
 def _group_rows(
@@ -130,7 +132,7 @@ def _group_rows(
     seen: dict[tuple[Plan, str], tuple[Any, ...]] = {}
     void_targets: list[str] = []
     driver = DriverSQL.of(connection)
-    for scheme, type_name, version, period, case_ref, text in driver.rows(
+    for scheme, type_name, version, period, day, case_ref, text in driver.rows(
         _GROUPED_SQL, (after, upto)
     ):
         if type_name == VOIDED:
@@ -138,7 +140,7 @@ def _group_rows(
             continue
         plan = plans.get((scheme, type_name))
         if plan is None:
-            key: _GroupKey = (scheme, type_name, period, None, ())
+            key: _GroupKey = (scheme, type_name, period, None, None, ())
         else:
             values: tuple[Any, ...] = ()
             if plan.fields:
@@ -150,34 +152,46 @@ def _group_rows(
                         seen[(plan, text)] = values
                 else:
                     values = memo
-            key = (scheme, type_name, period, case_ref if plan.by_case else None, values)
+            key = (scheme, type_name, period, day, case_ref if plan.by_case else None, values)
         try:
             groups[key] = groups.get(key, 0) + 1
         except TypeError:  # a list or object value: fold this event on its own
             assert plan is not None
             changes.activity[(scheme, period)] += 1
             data = _data(text, type_name, version, plan.version)
-            fold_figures(changes, plan.grouped, Group(scheme, type_name, period, case_ref, data), 1)
+            group = Group(scheme, type_name, period, driver.read_date(day), case_ref, data)
+            fold_figures(changes, plan.grouped, group, 1)
     return groups, void_targets
 
 
-def _fold_groups(changes: Changes, plans: dict[tuple[str, str], Plan], groups: dict[_GroupKey, int]) -> None:
+def _fold_groups(changes: Changes, plans: dict[tuple[str, str], Plan], groups: dict[_GroupKey, int],
+                 read_date: Callable[[Any], date]) -> None:
     """Fold each group once: by case for the figures that count distinct cases, else without."""
-    uncased: dict[tuple[str, str, int, tuple[Any, ...]], int] = {}
-    for (scheme, type_name, period, case_ref, values), n in groups.items():
+    uncased: dict[tuple[str, str, int, Any, tuple[Any, ...]], int] = {}
+    days: dict[Any, date] = {}
+    for (scheme, type_name, period, day, case_ref, values), n in groups.items():
         plan = plans.get((scheme, type_name))
         if plan is not None and plan.by_case:
             data = dict(zip(plan.fields, values, strict=True))
-            group = Group(scheme, type_name, period, case_ref, data)
+            group = Group(scheme, type_name, period, _day(days, day, read_date), case_ref, data)
             fold_figures(changes, plan.by_case, group, n)
-        key4 = (scheme, type_name, period, values)
-        uncased[key4] = uncased.get(key4, 0) + n
-    for (scheme, type_name, period, values), n in uncased.items():
+        key5 = (scheme, type_name, period, day, values)
+        uncased[key5] = uncased.get(key5, 0) + n
+    for (scheme, type_name, period, day, values), n in uncased.items():
         changes.activity[(scheme, period)] += n
         plan = plans.get((scheme, type_name))
         if plan is not None and plan.uncased:
             data = dict(zip(plan.fields, values, strict=True))
-            fold_figures(changes, plan.uncased, Group(scheme, type_name, period, None, data), n)
+            group = Group(scheme, type_name, period, _day(days, day, read_date), None, data)
+            fold_figures(changes, plan.uncased, group, n)
+
+
+def _day(days: dict[Any, date], raw: Any, read_date: Callable[[Any], date]) -> date:
+    """The local day the database gave as `raw`, read once per distinct value."""
+    found = days.get(raw)
+    if found is None:
+        found = days[raw] = read_date(raw)
+    return found
 
 
 def _data(text: str, type_name: str, version: int, current: int) -> dict[str, Any]:
@@ -203,7 +217,7 @@ def _singles(
 
 
 _GROUPED_SQL = (
-    "SELECT scheme, type, version, period, case_ref, data FROM events"
+    "SELECT scheme, type, version, period, local_date, case_ref, data FROM events"
     " WHERE position > ? AND position <= ?"
 )
 _SINGLES_SQL = (

@@ -151,16 +151,28 @@ def _quarters(year: int, quarter: int | None) -> list[tuple[int, int]]:
     return [(year, quarter)] if quarter else [(year, n) for n in (1, 2, 3, 4)]
 
 
-def _figure(figure: dict[str, Any], events: list[Logged],
-            quarters: list[tuple[int, int]]) -> dict[str, Any]:
+def days_value(lines: list[dict[str, Any]], figure: dict[str, Any], first: date,
+               last: date) -> dict[str, Any]:
+    """One definition's {value[, base]} over the local days `first` to `last`: a return counts
+    for every quarter the days touch (a return is for a quarter, not a day)."""
+    touched = sorted({quarter_of_day(first + timedelta(days=n))
+                      for n in range((last - first).days + 1)})
+    return _figure(figure, standing_events(lines), touched, days=(first, last))
+
+
+def _figure(figure: dict[str, Any], events: list[Logged], quarters: list[tuple[int, int]],
+            days: tuple[date, date] | None = None) -> dict[str, Any]:
     types = figure.get("types") or ALL_TYPES
     measure, _, argument = figure["measure"].partition(":")
     mine = [e for e in events if e.line["scheme"] == figure["scheme"] and e.line["type"] in types
             and _passes(figure.get("where", {}), e.data)]
-    inside = [e for e in mine if e.quarter in quarters]
+    if days is None:
+        inside = [e for e in mine if e.quarter in quarters]
+    else:
+        inside = [e for e in mine if days[0] <= e.day <= days[1]]
 
     if measure == "active":
-        end = last_day(quarters[-1])
+        end = last_day(quarters[-1]) if days is None else days[1]
         value = sum((1 if e.line["type"] in JOINS else -1) for e in mine
                     if e.line["type"] in JOINS | LEAVINGS and e.day <= end)
         return {"value": value}
