@@ -18,6 +18,8 @@ from events.types import EVENT_TYPES, VOIDED, schema_of
 MEASURES = ("count", "sum", "distinct", "active", "repeat-rate", "latest-return")
 #: What a figure counts: people (small counts are hidden when published) or things (never hidden).
 COUNTS = ("people", "things")
+#: Which way a figure moving is good news: "lower" (ASB complaints), "higher", or "neither".
+BETTER = ("lower", "higher", "neither")
 NOT_RECORDED = "not-recorded"
 _COMPARISONS = {"min", "max"}
 _STARTS = {"participant.enrolled", "member.joined"}
@@ -42,6 +44,8 @@ class Figure:
     where: Mapping[str, Any]
     breakdown: tuple[str, ...]
     counts: str = "people"
+    #: Which way is better (`BETTER`): how a change is coloured, never what is counted.
+    better: str = "neither"
     #: Where its values are kept in the read models (`projections.plan.figure_key`); the id
     #: where none is given, as for a figure that is not (yet) part of a plan.
     key: str = ""
@@ -90,6 +94,7 @@ class Figure:
             "where": dict(self.where),
             "breakdown": list(self.breakdown),
             "counts": self.counts,
+            "better": self.better,
         }
 
 
@@ -106,7 +111,7 @@ def _is_free_text(types: Sequence[str], field_name: str) -> bool:
 
 #: The keys a figure's definition may have (`priority` may be left to its scheme's, §8).
 FIGURE_KEYS = ("id", "label", "priority", "scheme", "types", "measure", "where", "breakdown",
-               "counts")
+               "counts", "better")
 FIGURE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
 
 
@@ -165,6 +170,9 @@ def figure_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(("breakdown", "only count and sum figures have breakdowns"))
     if raw.get("counts", "people") not in COUNTS:
         problems.append(("counts", f'must be "people" or "things", not {raw["counts"]!r}'))
+    if raw.get("better", "neither") not in BETTER:
+        problems.append(("better", f'must be "lower", "higher" or "neither", not '
+                                   f'{raw["better"]!r}'))
     return problems
 
 
@@ -200,6 +208,7 @@ def figure_from_dict(raw: Mapping[str, Any], *, priority: str | None = None) -> 
         where=dict(raw.get("where", {})),
         breakdown=tuple(raw.get("breakdown", ())),
         counts=raw.get("counts", "people"),
+        better=raw.get("better", "neither"),
     )
 
 
@@ -221,9 +230,10 @@ def default_figures() -> list[Figure]:
 
 def definitions_hash(figures: Sequence[Figure]) -> str:
     """A fingerprint of the definitions: projections built from others must be rebuilt."""
-    # What a figure counts changes how it is published, not its values: no rebuild for that.
-    text = json.dumps([{k: v for k, v in f.as_dict().items() if k != "counts"} for f in figures],
-                      sort_keys=True)
+    # What a figure counts changes how it is published, and which way is better how a change
+    # is coloured, not its values: no rebuild for either.
+    text = json.dumps([{k: v for k, v in f.as_dict().items() if k not in ("counts", "better")}
+                       for f in figures], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

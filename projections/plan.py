@@ -101,13 +101,16 @@ def figure_entry(figure: Figure, scheme_priority: str | None) -> dict[str, Any]:
             del entry[key]
     if entry["counts"] == "people":
         del entry["counts"]
+    if entry["better"] == "neither":
+        del entry["better"]
     return entry
 
 
 def computation(figure: Figure) -> dict[str, Any]:
-    """What decides a figure's values: not its label, priority or how it is published."""
+    """What decides a figure's values: not its label, priority, how it is published or which
+    way is better (so changing those keeps its rows in the read models)."""
     body = figure.as_dict()
-    for key in ("label", "priority", "counts"):
+    for key in ("label", "priority", "counts", "better"):
         body.pop(key)
     return body
 

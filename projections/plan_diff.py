@@ -16,8 +16,9 @@ from projections.plan import Plan, Word, computation, figure_entry
 
 @dataclass(frozen=True)
 class FigureChange:
-    """One figure's change: `how` is "added", "removed", "redefined", "relabelled" or "moved"
-    (to another priority); a figure may be relabelled and redefined at once."""
+    """One figure's change: `how` is "added", "removed", "redefined", "relabelled", "moved"
+    (to another priority) or "reoriented" (which way is better); a figure may be relabelled and
+    redefined at once."""
 
     figure_id: str
     how: tuple[str, ...]
@@ -72,6 +73,8 @@ def plan_changes(before: Plan | None, after: Plan) -> PlanChanges:
             how.append("relabelled")
         if was.priority != figure.priority:
             how.append("moved")
+        if was.better != figure.better:
+            how.append("reoriented")  # which way is better: how its changes are coloured
         if how:
             changes.figures.append(FigureChange(figure_id, tuple(how), was, figure))
     for figure_id, figure in old.items():

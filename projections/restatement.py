@@ -62,7 +62,8 @@ def figure_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FigureChang
 
 
 _HOW = {"added": "added", "removed": "removed", "redefined": "counted differently",
-        "relabelled": "relabelled", "moved": "moved to another priority"}
+        "relabelled": "relabelled", "moved": "moved to another priority",
+        "reoriented": "which way is better changed"}
 
 
 def definition_changes(connection: Connection, old: dict[str, Any],
@@ -145,7 +146,8 @@ def restatement(
         return None
     period_label = summary.quarter if summary.quarter != "year" else summary.year
     definitions = definition_changes(connection, previous.document, summary.document)
-    counted_anew = {d["figure"] for d in definitions if set(d["how"]) - {"relabelled", "moved"}}
+    shown_anew = {"relabelled", "moved", "reoriented"}
+    counted_anew = {d["figure"] for d in definitions if set(d["how"]) - shown_anew}
     changes = [c for c in figure_changes(previous.document, summary.document)
                if c.figure_id not in counted_anew]
     late = late_events(connection, summary.period, previous.position, summary.position)

@@ -1,20 +1,11 @@
-"""Text a spreadsheet shows as text: never a formula, whoever typed it."""
+"""Text a spreadsheet shows as text: never a formula, whoever typed it.
+
+Kept where the event log's CSV and older callers import it from; the functions live with the
+other ways of writing a value, in `projections.presentation.text`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from projections.presentation.text import FORMULA_STARTS, csv_cell, spreadsheet_safe
 
-#: What makes Excel, LibreOffice or Google Sheets read a cell as a formula (or run it via DDE).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """The text, with a leading quote where its first character would start a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_cell(value: Any) -> Any:
-    """A value for a CSV row: text made safe, numbers as they are, None as empty."""
-    if value is None:
-        return ""
-    return spreadsheet_safe(value) if isinstance(value, str) else value
+__all__ = ["FORMULA_STARTS", "csv_cell", "spreadsheet_safe"]

@@ -1,4 +1,5 @@
-"""Values, changes, periods, dates and times as people in the borough read them, on pages and in files."""
+"""Values, changes, periods, dates and times as people in the borough read them, on pages and in
+files: the one place each is written, for the web app, the summary's pages, CSV and workbooks."""
 
 from __future__ import annotations
 
@@ -30,31 +31,68 @@ def format_value(value: Any) -> str:
     return f"{value:,}"
 
 
+#: The minus sign a fall is written with (not a hyphen, which screen readers say as "dash").
+MINUS = "\u2212"
+#: What a change is said as for a screen reader, after its words, by its tone.
+TONE_WORDS = {"good": ", better", "bad": ", worse", "": ""}
+#: The GOV.UK tag colour of a tone: only figures that say which way is better are coloured.
+TONE_TAGS = {"good": "govuk-tag--green", "bad": "govuk-tag--red", "": ""}
+
+
 @dataclass(frozen=True)
 class Change:
-    """How a value compares with a year earlier: the words, and "up", "down" or "" for styling."""
+    """How a value compares with a year earlier: the words ("up 12 (+14%)"), "up", "down" or ""
+    for its direction, and "good", "bad" or "" for its tone (from which way is better).
+
+    The words carry the meaning; a page may colour the tone, and says it in words as well.
+    """
 
     text: str
     direction: str = ""
+    tone: str = ""
 
     @property
     def known(self) -> bool:
         """Whether the two values could be compared at all (neither missing nor hidden)."""
         return self.text != NOTHING
 
+    @property
+    def tone_words(self) -> str:
+        """", better", ", worse" or nothing: the tone as a screen reader hears it."""
+        return TONE_WORDS[self.tone]
 
-def change(value: Any, previous: Any) -> Change:
-    """The change from a year earlier: +14 (+233%), +2.5 points for a rate, no change, or –."""
+    @property
+    def tag(self) -> str:
+        """The GOV.UK tag modifier class of the tone ("" where the change has none)."""
+        return TONE_TAGS[self.tone]
+
+
+def change(value: Any, previous: Any, better: str = "neither") -> Change:
+    """The change from a year earlier: up 14 (+233%), down 3 (−20%), up 2.5 points for a rate,
+    no change, or – where either value is missing or hidden.
+
+    `better` is the figure's (`Figure.better`): "higher" or "lower" give the change a tone.
+    """
     if not _is_number(value) or not _is_number(previous):
         return Change(NOTHING)
     if isinstance(value, float) or isinstance(previous, float):
         points = round((value - previous) * 100, 1)
-        return Change(f"{points:+.1f} points" if points else "no change", _direction(points))
+        if not points:
+            return Change("no change")
+        return _moved(points, f"{abs(points):.1f} points", better)
     difference = value - previous
     if not difference:
         return Change("no change")
-    percent = f" ({difference / previous:+.0%})" if previous else ""
-    return Change(f"{difference:+,}{percent}", _direction(difference))
+    percent = f" ({difference / previous:+,.0%})".replace("-", MINUS) if previous else ""
+    return _moved(difference, f"{abs(difference):,}{percent}", better)
+
+
+def _moved(amount: float, size: str, better: str) -> Change:
+    direction = "up" if amount > 0 else "down"
+    tone = ""
+    if better in ("higher", "lower"):
+        tone = "good" if (direction == "up") == (better == "higher") else "bad"
+    return Change(f"{direction} {size}", direction, tone)
 
 
 def _is_number(value: Any) -> bool:
@@ -62,8 +100,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _direction(amount: float) -> str:
-    return "up" if amount > 0 else "down" if amount < 0 else ""
+def spreadsheet_format(value: Any) -> str:
+    """The number format a spreadsheet cell shows `value` with, as `format_value` says it:
+    a rate to one decimal place (12.3%), a count with thousands commas (12,345)."""
+    if not _is_number(value):
+        return "General"
+    return "0.0%" if isinstance(value, float) else "#,##0"
 
 
 def period_title(year: object, period: str) -> str:
@@ -94,6 +136,22 @@ def local_day(moment: datetime | date | str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+#: What makes Excel, LibreOffice or Google Sheets read a cell as a formula (or run it via DDE).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The text, with a leading quote where its first character would start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV row: text made safe, numbers as they are, None as empty."""
+    if value is None:
+        return ""
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
 def _in_london(moment: datetime | str) -> datetime:
     return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(LONDON)
 
@@ -105,4 +163,5 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "period_title": period_title,
     "local_time": local_time,
     "local_day": local_day,
+    "spreadsheet_safe": spreadsheet_safe,
 }

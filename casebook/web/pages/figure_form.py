@@ -16,7 +16,7 @@ from marshmallow import fields
 
 from casebook.web.pages.plan_forms import Errors, Sent
 from events.types import EVENT_TYPES, VOIDED, schema_of
-from projections.definitions import COUNTS, FIGURE_ID, Figure, figure_problems
+from projections.definitions import BETTER, COUNTS, FIGURE_ID, Figure, figure_problems
 
 #: The measures in the words the form offers them: label and hint, in the order offered.
 MEASURE_WORDS: dict[str, tuple[str, str]] = {
@@ -32,7 +32,7 @@ MEASURE_WORDS: dict[str, tuple[str, str]] = {
 #: The figure form's steps, in order: each shows the inputs named in `STEP_INPUTS`.
 STEPS = ("about", "types", "measure", "details")
 STEP_INPUTS = {"about": ("id", "label", "scheme"), "types": ("types",),
-               "measure": ("measure",), "details": ("field", "indicator", "breakdown", "counts")}
+               "measure": ("measure",), "details": ("field", "indicator", "breakdown", "counts", "better")}
 BREAKDOWN_MEASURES = ("count", "sum")
 
 
@@ -86,11 +86,9 @@ def offered_measures(types: Sequence[str], found: Sequence[DataField]) -> list[s
     for measure in MEASURE_WORDS:
         spelled = f"{measure}:x" if measure in ("sum", "distinct", "latest-return") else measure
         trial = {"id": "x", "label": "x", "scheme": "x", "types": list(types), "measure": spelled}
-        if any(at == "types" for at, _ in figure_problems(trial)):
-            continue
-        if measure == "sum" and not any(f.kind == "number" for f in found):
-            continue
-        if measure == "distinct" and not distinct_options(types, found):
+        if (any(at == "types" for at, _ in figure_problems(trial))
+                or (measure == "sum" and not any(f.kind == "number" for f in found))
+                or (measure == "distinct" and not distinct_options(types, found))):
             continue
         offered.append(measure)
     return offered
@@ -111,6 +109,7 @@ class FigureDraft:
     where: dict[str, str] = field(default_factory=dict)
     breakdown: list[str] = field(default_factory=list)
     counts: str = "people"
+    better: str = "neither"
 
     @classmethod
     def sent(cls, sent: Sent) -> FigureDraft:
@@ -119,7 +118,8 @@ class FigureDraft:
         return cls(sent.get("id", "").strip(), sent.get("label", "").strip(),
                    sent.get("scheme", ""), sent.getlist("types"), sent.get("measure", ""),
                    sent.get("field", ""), sent.get("indicator", "").strip(), where,
-                   sent.getlist("breakdown"), sent.get("counts", "") or "people")
+                   sent.getlist("breakdown"), sent.get("counts", "") or "people",
+                   sent.get("better", "") or "neither")
 
     @classmethod
     def of(cls, figure: Figure) -> FigureDraft:
@@ -133,14 +133,15 @@ class FigureDraft:
         latest = figure.measure == "latest-return"
         return cls(figure.id, figure.label, figure.scheme, list(figure.types), figure.measure,
                    "" if latest else argument, argument if latest else "", where,
-                   list(figure.breakdown), figure.counts)
+                   list(figure.breakdown), figure.counts, figure.better)
 
     def items(self) -> list[tuple[str, str]]:
         """Every value as (input name, value): the query string or hidden fields carrying it."""
         found = [("id", self.figure_id), ("label", self.label), ("scheme", self.scheme)]
         found += [("types", t) for t in self.types]
         found += [("measure", self.measure), ("field", self.argument),
-                  ("indicator", self.indicator), ("counts", self.counts)]
+                  ("indicator", self.indicator), ("counts", self.counts),
+                  ("better", self.better)]
         found += [(f"where-{k}", v) for k, v in self.where.items()]
         found += [("breakdown", b) for b in self.breakdown]
         return [(name, value) for name, value in found if value]
@@ -210,6 +211,8 @@ def _detail_errors(draft: FigureDraft, context: FigureContext) -> Errors:
         errors["indicator"] = "Enter the indicator partners report, like people-supported"
     if draft.counts not in COUNTS:
         errors["counts"] = "Choose whether it counts people or things"
+    if draft.better not in BETTER:
+        errors["better"] = "Choose whether a higher or a lower value is better, or neither"
     _, where_errors = where_of(draft, found)
     errors.update(where_errors)
     return errors
@@ -262,6 +265,8 @@ def figure_entry_of(draft: FigureDraft, adopted: Mapping[str, Mapping[str, str]]
         entry["breakdown"] = breakdown
     if draft.counts == "things":
         entry["counts"] = "things"
+    if draft.better != "neither":
+        entry["better"] = draft.better
     return entry
 
 
@@ -287,11 +292,9 @@ def figure_input(problem_field: str, draft: FigureDraft) -> str:
     """The figure form's input a plan check problem's field is about."""
     if problem_field.startswith("where."):
         return "where-" + problem_field.removeprefix("where.")
-    if problem_field == "measure" and draft.measure in ("sum", "distinct"):
-        return "field"
-    if problem_field == "measure" and draft.measure == "latest-return":
-        return "indicator"
+    if problem_field == "measure" and draft.measure in ("sum", "distinct", "latest-return"):
+        return "indicator" if draft.measure == "latest-return" else "field"
     if problem_field == "priority":
         return "scheme"
-    known = {"id", "label", "scheme", "types", "measure", "breakdown", "counts"}
+    known = {"id", "label", "scheme", "types", "measure", "breakdown", "counts", "better"}
     return problem_field if problem_field in known else "id"
