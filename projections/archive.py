@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,11 +15,13 @@ from events.db import writing
 from events.quarters import FinancialYear, Quarter
 from events.tables import UTCDateTime
 from projections.figures import FigureReader, Period, last_quarter
-from projections.summary import build_summary, period_of, year_earlier
+from projections.summary import build_summary, has_begun, is_provisional, period_of, year_earlier
 
 archive_metadata = sa.MetaData()
 
 #: One row per generated document; rows are never updated or deleted (triggers refuse it).
+#: A row generated before its period ended is provisional (see `StoredSummary.provisional`):
+#: it shares the period's version numbers but never stands for the period.
 stored_summaries = sa.Table(
     "stored_summaries",
     archive_metadata,
@@ -65,12 +67,27 @@ class StoredSummary:
     @property
     def document(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.document_text)
+        # Documents stored before the key existed gain it; those after agree with it.
+        document["provisional"] = self.provisional
         return document
 
     @property
+    def provisional(self) -> bool:
+        """Generated before its period ended: figures so far, never the period's summary.
+
+        Worked out from `generated_at`, which no one can change, so a stored version cannot
+        become final, nor a final one provisional.
+        """
+        return is_provisional(self.period, self.generated_at)
+
+    @property
+    def final(self) -> bool:
+        """Generated after its period ended: a version that may stand for the period."""
+        return not self.provisional
+
+    @property
     def period(self) -> Period:
-        year = FinancialYear.parse(self.year)
-        return year if self.quarter == "year" else year.quarter(int(self.quarter[1]))
+        return _period(self.year, self.quarter)
 
     @property
     def title(self) -> str:
@@ -87,7 +104,13 @@ class StoredSummary:
             "reason": self.reason,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "position": self.position,
+            "final": self.final,
         }
+
+
+def _period(year_text: str, quarter: str) -> Period:
+    year = FinancialYear.parse(year_text)
+    return year if quarter == "year" else year.quarter(int(quarter[1]))
 
 
 def period_key(period: Period) -> tuple[str, str]:
@@ -97,11 +120,12 @@ def period_key(period: Period) -> tuple[str, str]:
     return str(period.year), period.label
 
 
-def summary_document(connection: Connection, period: Period) -> tuple[dict[str, Any], int]:
+def summary_document(connection: Connection, period: Period,
+                     now: datetime) -> tuple[dict[str, Any], int]:
     """The summary JSON of spec §7 with its eight-quarter history; and the position it reflects."""
     year = period if isinstance(period, FinancialYear) else period.year
     quarter = None if isinstance(period, FinancialYear) else period.number
-    document = build_summary(connection, year, quarter)
+    document = build_summary(connection, year, quarter, now=now)
     reader = FigureReader(connection, year)
     end = last_quarter(period).index
     quarters = [Quarter.from_index(end - HISTORY_QUARTERS + 1 + i) for i in range(HISTORY_QUARTERS)]
@@ -112,19 +136,35 @@ def summary_document(connection: Connection, period: Period) -> tuple[dict[str, 
         history["figures"][figure.id] = [values[(figure.id, q)].value for q in quarters]
         if figure.measure == "repeat-rate":
             history["bases"][figure.id] = [values[(figure.id, q)].base for q in quarters]
-            document["figures"][figure.id]["previous_base"] = values[(figure.id, earlier)].base
+            # A period in progress has its base of the same days a year earlier already.
+            document["figures"][figure.id].setdefault("previous_base",
+                                                      values[(figure.id, earlier)].base)
     document["history"] = history
     return document, reader.position
 
 
+class PeriodNotBegun(ValueError):
+    """A summary was asked for of a period whose first day has not come: it has no figures."""
+
+
 def generate(
-    engine: Engine, period: Period, reason: str, *, only_if_missing: bool
+    engine: Engine, period: Period, reason: str, *, only_if_missing: bool,
+    now: datetime | None = None,
 ) -> StoredSummary | None:
-    """Store a new version of the period's summary; with `only_if_missing`, only a first one.
+    """Store a new version of the period's summary, as at `now` (by default the clock's).
+
+    Before the period has ended the version is provisional. With `only_if_missing` (automatic
+    runs) only a first final version is stored: nothing while the period is in progress, and
+    nothing once a final version exists, whatever provisional ones there are.
 
     The unique (year, quarter, version) key decides between concurrent generators: the one that
     loses the race gets nothing back (automatic runs) or retries with the next version (by hand).
     """
+    now = (now or utc_now()).astimezone(UTC)
+    if not has_begun(period, now):
+        raise PeriodNotBegun(f"{period} has not begun: there is nothing to summarise yet.")
+    if only_if_missing and is_provisional(period, now):
+        return None
     for _attempt in range(5):
         try:
             with writing(engine) as connection:
@@ -132,7 +172,7 @@ def generate(
                     # One snapshot for the whole document: the position, as_of and every
                     # figure then agree even while events are being appended.
                     connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                return _store(connection, period, reason, only_if_missing=only_if_missing)
+                return _store(connection, period, reason, now, only_if_missing=only_if_missing)
         except sa.exc.IntegrityError:
             if only_if_missing:
                 return None
@@ -140,22 +180,23 @@ def generate(
 
 
 def _store(
-    connection: Connection, period: Period, reason: str, *, only_if_missing: bool
+    connection: Connection, period: Period, reason: str, now: datetime, *, only_if_missing: bool
 ) -> StoredSummary | None:
     year, quarter = period_key(period)
-    newest = connection.execute(
-        sa.select(sa.func.max(stored_summaries.c.version)).where(
+    stored = connection.execute(
+        sa.select(stored_summaries.c.version, stored_summaries.c.generated_at).where(
             stored_summaries.c.year == year, stored_summaries.c.quarter == quarter
         )
-    ).scalar()
-    if newest is not None and only_if_missing:
+    ).all()
+    if only_if_missing and any(not is_provisional(period, row.generated_at) for row in stored):
         return None
-    document, position = summary_document(connection, period)
+    document, position = summary_document(connection, period, now)
     row: dict[str, Any] = {
         "year": year,
         "quarter": quarter,
-        "version": (newest or 0) + 1,
-        "generated_at": utc_now(),
+        # One numbering per period, provisional versions included: a number names one version.
+        "version": max((r.version for r in stored), default=0) + 1,
+        "generated_at": now,
         "reason": reason[:200],
         "as_of": datetime.fromisoformat(document["as_of"]) if document["as_of"] else None,
         "position": position,
@@ -207,14 +248,33 @@ def versions_of(connection: Connection, period: Period) -> list[StoredSummary]:
 
 
 def previous_version(connection: Connection, summary: StoredSummary) -> StoredSummary | None:
-    """The version of the same period stored just before this one, if any."""
-    earlier = [s for s in versions_of(connection, summary.period) if s.version < summary.version]
+    """The final version of the same period stored just before this final one, if any.
+
+    A restatement compares final with final: a provisional version held figures so far, so
+    what a final one adds to it is the rest of the period, not a restatement; and a provisional
+    version restates nothing.
+    """
+    if summary.provisional:
+        return None
+    earlier = [s for s in versions_of(connection, summary.period)
+               if s.version < summary.version and s.final]
     return earlier[-1] if earlier else None
 
 
-def stored_periods(connection: Connection) -> set[tuple[str, str]]:
-    """The (year, quarter) of every period that has at least one stored summary."""
+def latest_final(connection: Connection, period: Period) -> StoredSummary | None:
+    """The period's summary: its newest final version (never a provisional one), if any."""
+    final = [s for s in versions_of(connection, period) if s.final]
+    return final[-1] if final else None
+
+
+def final_periods(connection: Connection) -> set[tuple[str, str]]:
+    """The (year, quarter) of every period that has a final stored summary.
+
+    A period with provisional versions only still lacks its summary.
+    """
     rows = connection.execute(
-        sa.select(stored_summaries.c.year, stored_summaries.c.quarter).distinct()
+        sa.select(stored_summaries.c.year, stored_summaries.c.quarter,
+                  stored_summaries.c.generated_at)
     )
-    return {(row.year, row.quarter) for row in rows}
+    return {(row.year, row.quarter) for row in rows
+            if not is_provisional(_period(row.year, row.quarter), row.generated_at)}

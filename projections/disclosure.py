@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -54,13 +55,14 @@ def variant(document: dict[str, Any], *, published: bool, threshold: int,
 
 
 def live_summary(connection: Connection, year: FinancialYear, quarter: int | None, *,
-                 threshold: int, disclosure_of: DisclosureOf) -> dict[str, Any]:
+                 threshold: int, disclosure_of: DisclosureOf,
+                 now: datetime | None = None) -> dict[str, Any]:
     """The summary of spec §7, each scheme's figures as the reader may see them.
 
     Published figures are taken from their year's protected quarters, so that a quarter and
     its year asked for one after the other give no small count away.
     """
-    document = build_summary(connection, year, quarter)
+    document = build_summary(connection, year, quarter, now=now)
     chosen = _chosen(document, disclosure_of)
     if all(d == EVERYTHING for d in chosen.values()):
         return document

@@ -1,4 +1,4 @@
-"""Which summaries are due: ended quarters (and years) with events and no stored summary yet."""
+"""Which summaries are due: ended quarters (and years) with events and no final summary yet."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from events.db import reading
 from events.interchange import EARLIEST_DATE
 from events.quarters import LONDON, FinancialYear, Quarter
-from projections.archive import CATCH_UP, StoredSummary, generate, period_key, stored_periods
+from projections.archive import CATCH_UP, StoredSummary, final_periods, generate, period_key
 from projections.figures import Period, last_quarter
 from projections.rebuild import ProjectionsMissing
 from projections.tables import current_generation
@@ -45,13 +45,15 @@ def quarters_with_events(connection: Connection) -> list[Quarter]:
 
 
 def due_periods(connection: Connection, now: datetime, earliest: date = EARLIEST_DATE) -> list[Period]:
-    """Ended quarters with events and no stored summary, each ended year after its Q4.
+    """Ended quarters with events and no final summary, each ended year after its Q4.
+
+    A period whose only versions were generated before it ended (provisional) is still due.
 
     A quarter that ended before the `earliest` date events may have is never due: an event
     dated before it (stored before the date was set) must not produce a summary of its own.
     """
     ended = last_ended_quarter(now)
-    done = stored_periods(connection)
+    done = final_periods(connection)
     active = [q for q in quarters_with_events(connection)
               if q <= ended and q.last_day >= earliest]
     years = sorted({q.year for q in active if q.year.quarter(4) <= ended})
@@ -68,7 +70,7 @@ def run_due(engine: Engine, now: datetime, reason: str = CATCH_UP,
         due = due_periods(connection, now, earliest)
     generated = []
     for period in due:
-        stored = generate(engine, period, reason, only_if_missing=True)
+        stored = generate(engine, period, reason, only_if_missing=True, now=now)
         if stored is not None:
             generated.append(stored)
     return generated

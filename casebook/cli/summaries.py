@@ -19,13 +19,15 @@ from casebook.services.private_files import PrivateOutput
 from events.clock import utc_now
 from events.db import reading
 from events.quarters import FinancialYear
-from projections.archive import by_hand, generate, get_summary, list_summaries
+from projections.archive import PeriodNotBegun, by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
 from projections.catalogue import figures_of_year
 from projections.due import last_ended_quarter, run_due
 from projections.presentation.formats import FORMATS, render_stored
+from projections.presentation.text import local_day
 from projections.restatement import restatement
 from projections.returns_due import missing_returns
+from projections.summary import last_day
 
 _NOW_OPTION = click.option("--now", type=MOMENT, default=None,
                            help="Act as if it were this time (ISO timestamp).")
@@ -40,7 +42,11 @@ def summaries_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def list_command(fmt: str) -> None:
-    """List every stored summary, newest period first."""
+    """List every stored summary, newest period first; `final: false` marks a provisional one.
+
+    A summary generated before its period ended is provisional: it never stands for the period,
+    and the scheduler still generates the first final version once the period is over.
+    """
     with reading(engine()) as connection:
         stored = list_summaries(connection)
     if fmt == "json":
@@ -49,8 +55,8 @@ def list_command(fmt: str) -> None:
     if not stored:
         click.echo("No summaries stored yet.")
     for s in stored:
-        click.echo(f"{s.id:>5}  {s.title:<22} v{s.version:<3} generated "
-                   f"{s.generated_at:%Y-%m-%d %H:%M}Z  as of "
+        click.echo(f"{s.id:>5}  {s.title:<22} v{s.version:<3} final: {str(s.final).lower():<5}  "
+                   f"generated {s.generated_at:%Y-%m-%d %H:%M}Z  as of "
                    f"{s.as_of.isoformat() if s.as_of else '-'}  {s.reason}")
 
 
@@ -58,12 +64,25 @@ def list_command(fmt: str) -> None:
 @YEAR_OPTION
 @quarter_option("the year (annual review) if left out.")
 @click.option("--as", "user", default=None, help="Who asked for it (default: this login).")
-def generate_command(year: FinancialYear, quarter: int | None, user: str | None) -> None:
-    """Store a new version of a period's summary, by hand."""
+@_NOW_OPTION
+def generate_command(year: FinancialYear, quarter: int | None, user: str | None,
+                     now: datetime | None) -> None:
+    """Store a new version of a period's summary, by hand.
+
+    Before the period has ended the version is provisional: figures so far, never the period's
+    summary; the final version is generated after the period ends.
+    """
     period = period_of(year, quarter)
-    stored = generate(engine(), period, by_hand(user or getpass.getuser()), only_if_missing=False)
+    try:
+        stored = generate(engine(), period, by_hand(user or getpass.getuser()),
+                          only_if_missing=False, now=now or utc_now())
+    except PeriodNotBegun as error:
+        raise click.ClickException(str(error)) from error
     assert stored is not None
     click.echo(f"Generated {stored.title} version {stored.version} (id {stored.id}).")
+    if stored.provisional:
+        click.echo(f"It is provisional: {period} had not ended. The final version is generated "
+                   f"after {local_day(last_day(period))}.")
 
 
 @summaries_group.command("show")
@@ -98,7 +117,7 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
 @summaries_group.command("run-due")
 @_NOW_OPTION
 def run_due_command(now: datetime | None) -> None:
-    """Generate every ended quarter's (and year's) summary not stored yet, and say which."""
+    """Generate every ended quarter's (and year's) summary with no final version yet, and say which."""
     generated = run_due(engine(), now or utc_now(), earliest=current_app.config["EARLIEST_DATE"])
     for stored in generated:
         click.echo(f"Generated {stored.title} version {stored.version} (id {stored.id}).")

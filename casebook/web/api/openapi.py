@@ -82,6 +82,8 @@ class Summary(_Reply):
     year = fields.String(required=True)
     period = fields.String(required=True)
     as_of = fields.String(allow_none=True)
+    #: The period had not ended when the figures were read: figures so far.
+    provisional = fields.Boolean(required=True)
     figures = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
 
 

@@ -14,6 +14,7 @@ from casebook.roles import LOG_EVENTS, READ_EVENTS, READ_FIGURES
 from casebook.services.event_filter import apply_filter, read_filter
 from casebook.services.recording import record
 from casebook.settings import time_limits
+from casebook.web import clock
 from casebook.web.api.errors import api_error
 from casebook.web.api.openapi import openapi_document
 from casebook.web.audit import (
@@ -227,5 +228,5 @@ def summary() -> Response:
     with reading(engine()) as connection:
         # Other schemes' figures as published for a partner; free-text names where cases are read.
         return jsonify(live_summary(connection, year, quarter, threshold=small_number_threshold(),
-                                    disclosure_of=disclosures(current_user)))
+                                    disclosure_of=disclosures(current_user), now=clock.now()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.engine import Connection
@@ -12,13 +12,14 @@ from sqlalchemy.engine import Connection
 from casebook.database import engine
 from casebook.roles import ADMINISTER, READ_FIGURES, may
 from casebook.services import reads
+from casebook.web import clock
 from casebook.web.audit import audited
 from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
-from events.clock import utc_now
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date
 from projections.archive import (
+    PeriodNotBegun,
     StoredSummary,
     by_hand,
     generate,
@@ -34,9 +35,11 @@ from projections.due import last_ended_quarter
 from projections.figures import Period
 from projections.presentation.explain import explain_html
 from projections.presentation.formats import render_stored
+from projections.presentation.labels import tables_of
 from projections.presentation.report import by_priority
 from projections.restatement import figure_changes, restatement
 from projections.returns_due import missing_returns
+from projections.summary import last_day
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
@@ -100,19 +103,33 @@ def _explained(connection: Connection, stored: StoredSummary,
     }
 
 
+def _the_summaries(stored: list[StoredSummary]
+                   ) -> list[tuple[StoredSummary, list[StoredSummary]]]:
+    """Each period's summary (its newest final version, else its newest provisional one,
+    labelled so) with its other versions, newest period first."""
+    periods: dict[tuple[str, str], list[StoredSummary]] = {}
+    for summary in stored:
+        periods.setdefault((summary.year, summary.quarter), []).append(summary)
+    found = []
+    for versions in periods.values():
+        final = [v for v in versions if v.final]
+        latest = final[0] if final else versions[0]
+        found.append((latest, [v for v in versions if v is not latest]))
+    return found
+
+
 @bp.route("")
 @requires(READ_FIGURES)
 def index() -> Any:
     """Every stored summary, newest period first, with its versions."""
     with reading(engine()) as connection:
         stored = list_summaries(connection)
-    periods: dict[tuple[str, str], list[StoredSummary]] = {}
-    for summary in stored:
-        periods.setdefault((summary.year, summary.quarter), []).append(summary)
-    today = Quarter.of(local_date(utc_now()))
+    now = clock.now()
+    today = Quarter.of(local_date(now))
     years = [FinancialYear(today.start_year - n) for n in range(YEARS_OFFERED)]
-    return render_template("summaries/index.html", periods=periods, years=years,
-                           ended=last_ended_quarter(utc_now()),
+    return render_template("summaries/index.html", periods=_the_summaries(stored), years=years,
+                           ended=last_ended_quarter(now), in_progress=today,
+                           quarter_ends=last_day(today), year_ends=last_day(today.year),
                            may_generate=may(current_user.role, ADMINISTER))
 
 
@@ -126,7 +143,12 @@ def generate_now() -> Any:
         period: Period = year if quarter == "year" else year.quarter(int(quarter.removeprefix("Q")))
     except (BadPeriod, ValueError):
         abort(400)
-    stored = generate(engine(), period, by_hand(current_user.username), only_if_missing=False)
+    try:
+        stored = generate(engine(), period, by_hand(current_user.username),
+                          only_if_missing=False, now=clock.now())
+    except PeriodNotBegun as error:
+        flash(str(error), "error")
+        return redirect(url_for("summaries.index"), code=303)
     assert stored is not None
     return redirect(url_for("summaries.show", summary_id=stored.id), code=303)
 
@@ -142,17 +164,22 @@ def show(summary_id: int) -> Any:
         if stored is None:
             abort(404)
         versions = versions_of(connection, stored.period)
+        final = [v for v in versions if v.final]
         previous = previous_version(connection, stored)
         restated = restatement(connection, stored, previous)
         figures = figures_of_year(connection, stored.year)
         explained = _explained(connection, stored, figures)
+        vocabulary = load_plans(connection).vocabulary
     document = _as_seen(stored.document, figures)
     restated = _restated_as_seen(restated, stored, previous, figures)
     return render_template(
         "summaries/show.html", summary=stored, document=document,
         groups=by_priority(document), versions=versions, restated=restated,
+        final_version=final[-1] if final else None, ends=last_day(stored.period),
         downloads=DOWNLOADS, variants=VARIANTS, threshold=small_number_threshold(),
-        explained=explained,
+        explained=explained, better={f.id: f.better for f in figures},
+        breakdowns=tables_of(document["figures"].items(), {f.id: f.types for f in figures},
+                             vocabulary),
     )
 
 
@@ -172,6 +199,9 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
                          threshold=small_number_threshold(), figures=figures,
                          disclosure_of=disclosures(current_user))
     name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
+    if stored.provisional:
+        # A file saved away must not pass for the period's summary.
+        name += "-provisional"
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(body, content_type=DOWNLOADS[fmt], headers={
         "Content-Disposition": f'{disposition}; filename="{name}.{fmt}"',
@@ -185,7 +215,7 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
 @requires(READ_FIGURES)
 def returns() -> Any:
     """The partner returns still missing for the last ended quarter."""
-    quarter = last_ended_quarter(utc_now())
+    quarter = last_ended_quarter(clock.now())
     with reading(engine()) as connection:
         missing = missing_returns(connection, quarter)
     return render_template("summaries/returns.html", quarter=quarter, missing=missing)
