@@ -34,11 +34,12 @@ def render_stored(
         return json.dumps({**document, **particulars}, indent=2, ensure_ascii=False).encode()
     if fmt == "csv":
         return summary_csv(document).encode()
+    types_of = {figure.id: figure.types for figure in figures}
     if fmt == "html":
-        return summary_html(document, stored.listing()).encode()
+        return summary_html(document, stored.listing(), types_of=types_of).encode()
     if fmt == "xlsx":
         # Imported here: openpyxl is a tenth of every command's start-up, and few ask for it.
         from projections.presentation.workbook import summary_workbook
 
-        return summary_workbook(document)
+        return summary_workbook(document, stored.listing(), types_of=types_of)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

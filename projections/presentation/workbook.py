@@ -1,21 +1,35 @@
-"""The Excel workbook of a summary: a contents sheet, then one sheet per priority."""
+"""The Excel workbook of a summary: a contents sheet, then one sheet per priority.
+
+Each row reads from the left as a person reads it (the figure, its breakdown, the value) and
+keeps the ids a script needs at the right. A number column holds numbers only: a hidden value
+("fewer than 5", "[c]") leaves its cell empty and is said in the row's note. Every sheet prints
+to the page's width with its heading rows repeated on each page.
+"""
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from projections.presentation.report import by_priority
-from projections.presentation.text import change, local_time, period_title
+from projections.presentation.labels import field_label, value_label
+from projections.presentation.report import by_priority, reason_words
+from projections.presentation.text import change, local_time, period_title, spreadsheet_format
 from projections.publish import edition_notes
 
-HEADINGS = ["Figure id", "Figure", "Breakdown", "Value", "This period", "Same period last year",
-            "Change"]
+HEADINGS = ["Figure", "Breakdown", "Value", "Same period last year", "Change", "Note",
+            "Figure id", "Breakdown field", "Breakdown key"]
+#: Column widths, in characters, of the headings above: labels and notes wrap within theirs.
+WIDTHS = (50, 34, 12, 14, 18, 34, 24, 16, 18)
+#: The columns that hold numbers (Value, Same period last year), 1-based.
+NUMBER_COLUMNS = (3, 4)
+PROVISIONAL = "Provisional: the period had not ended when this was generated"
 _BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -30,19 +44,30 @@ def sheet_title(priority: str, taken: set[str]) -> str:
     return title
 
 
-def summary_workbook(document: dict[str, Any]) -> bytes:
-    """The workbook as .xlsx bytes: numbers as numbers, text as text (never a formula)."""
+def summary_workbook(document: dict[str, Any], particulars: dict[str, Any] | None = None, *,
+                     types_of: Mapping[str, Sequence[str]] | None = None) -> bytes:
+    """The workbook as .xlsx bytes: numbers as numbers, text as text (never a formula).
+
+    `particulars` are a stored summary's version, date and reason; `types_of` (figure id -> its
+    event types) names each breakdown field as its forms do.
+    """
     book = Workbook()
     contents = book.active
     assert contents is not None
     contents.title = "Contents"
     append(contents, [f"Community Safety Partnership: {period_title(document['year'], document['period'])}"])
     contents["A1"].font = Font(bold=True, size=14)
+    if document.get("provisional"):
+        append(contents, [PROVISIONAL])
+        contents.cell(contents.max_row, 1).font = Font(bold=True)
     append(contents, [f"Figures as recorded by {local_time(document['as_of']) or 'no events yet'}"])
-    notes = edition_notes(document)
+    if particulars:
+        why = reason_words(particulars.get("reason", ""), document["period"])
+        append(contents, [f"Version {particulars['version']}, generated "
+                          f"{local_time(particulars['generated_at'])}{', ' + why if why else ''}"])
     if not document.get("published"):
         append(contents, ["Internal edition: every number shown, not for publication"])
-    for note in notes:
+    for note in edition_notes(document):
         append(contents, [note])
     append(contents, [])
     append(contents, ["Priority", "Sheet", "Figures"])
@@ -50,9 +75,12 @@ def summary_workbook(document: dict[str, Any]) -> bytes:
     for priority, figures in by_priority(document).items():
         title = sheet_title(priority, taken)
         append(contents, [priority, title, len(figures)])
-        _priority_sheet(book.create_sheet(title), priority, figures, document)
-    contents.column_dimensions["A"].width = 45
-    contents.column_dimensions["B"].width = 32
+        _priority_sheet(book.create_sheet(title), priority, figures, document, types_of or {})
+    for column, width in zip("ABC", (60, 32, 10), strict=True):
+        contents.column_dimensions[column].width = width
+    for row in contents.iter_rows(max_col=1):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    _print_settings(contents, title_rows=None)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -66,26 +94,60 @@ def append(sheet: Worksheet, values: list[Any]) -> None:
             cell.data_type = "s"
 
 
+def _number(value: Any) -> Any:
+    """The value for a number column: a number, or empty where it is hidden or missing."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _note(value: Any, previous: Any = None) -> str:
+    """What the number columns leave out: the marker a hidden value is shown as."""
+    said = [f"{when}: {hidden}" for when, hidden in (("This period", value),
+                                                     ("Same period last year", previous))
+            if isinstance(hidden, str)]
+    return "; ".join(said)
+
+
 def _priority_sheet(
     sheet: Worksheet, priority: str, figures: list[tuple[str, dict[str, Any]]],
-    document: dict[str, Any],
+    document: dict[str, Any], types_of: Mapping[str, Sequence[str]],
 ) -> None:
-    append(sheet, [priority, "", "", "", period_title(document["year"], document["period"])])
+    period = period_title(document["year"], document["period"])
+    append(sheet, [priority, f"{period}{' (provisional)' if document.get('provisional') else ''}"])
     sheet["A1"].font = Font(bold=True, size=13)
     append(sheet, HEADINGS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
     for figure_id, figure in figures:
-        append(sheet, [figure_id, figure["label"], "", "", figure["value"], figure["previous"],
-                       change(figure["value"], figure["previous"]).text])
+        value, previous = figure["value"], figure["previous"]
+        append(sheet, [figure["label"], "", _number(value), _number(previous),
+                       change(value, previous).text, _note(value, previous), figure_id, "", ""])
+        types = types_of.get(figure_id, ())
         for name, counts in figure.get("breakdown", {}).items():
             for key, count in counts.items():
-                append(sheet, [figure_id, figure["label"], name, key, count, None, None])
-    for column, width in zip("ABCDEFG", (26, 55, 12, 16, 18, 22, 16), strict=True):
+                said = f"{field_label(name, types)}: {value_label(name, key, types)}"
+                append(sheet, [figure["label"], said, _number(count), None, None, _note(count),
+                               figure_id, name, key])
+    for column, width in zip("ABCDEFGHI", WIDTHS, strict=True):
         sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=3, min_col=5, max_col=7):
+    for row in sheet.iter_rows(min_row=3):
         for cell in row:
-            cell.alignment = Alignment(horizontal="right")
-            if isinstance(cell.value, float):
-                cell.number_format = "0.0%"
+            cell.alignment = Alignment(wrap_text=cell.column not in NUMBER_COLUMNS,
+                                       vertical="top",
+                                       horizontal="right" if cell.column in (3, 4, 5) else None)
+            if cell.column in NUMBER_COLUMNS and cell.value is not None:
+                cell.number_format = spreadsheet_format(cell.value)
     sheet.freeze_panes = "A3"
+    _print_settings(sheet, title_rows="1:2")
+
+
+def _print_settings(sheet: Worksheet, *, title_rows: str | None) -> None:
+    """Print as wide as the page, as many pages long as it takes, in landscape; repeat the
+    title and heading rows on every page."""
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    if title_rows:
+        sheet.print_title_rows = title_rows

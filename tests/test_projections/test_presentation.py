@@ -69,12 +69,13 @@ def test_a_value_reads_with_thousands_commas_and_a_rate_as_a_percentage_to_one_p
 
 
 @pytest.mark.parametrize(("value", "previous", "expected"), [
-    (20, 6, Change("+14 (+233%)", "up")),
-    (1000, 1234, Change("-234 (-19%)", "down")),
-    (3, 0, Change("+3", "up")),
+    (20, 6, Change("up 14 (+233%)", "up")),
+    (1000, 1234, Change("down 234 (\u221219%)", "down")),
+    (13_345, 1000, Change("up 12,345 (+1,234%)", "up")),
+    (3, 0, Change("up 3", "up")),
     (7, 7, Change("no change")),
-    (0.1234, 0.1, Change("+2.3 points", "up")),
-    (0.25, 0.5, Change("-25.0 points", "down")),
+    (0.1234, 0.1, Change("up 2.3 points", "up")),
+    (0.25, 0.5, Change("down 25.0 points", "down")),
     (0.5, 0.5, Change("no change")),
     ("fewer than 5", 6, Change("–")),
     (6, None, Change("–")),
@@ -84,6 +85,23 @@ def test_a_change_from_a_year_earlier_reads_the_same_wherever_it_is_shown(
 ) -> None:
     assert change(value, previous) == expected
     assert change(value, previous).known == (expected.text != "–")
+
+
+@pytest.mark.parametrize(("value", "previous", "better", "tone", "said", "tag"), [
+    (9, 12, "lower", "good", ", better", "govuk-tag--green"),
+    (12, 9, "lower", "bad", ", worse", "govuk-tag--red"),
+    (12, 9, "higher", "good", ", better", "govuk-tag--green"),
+    (0.1, 0.2, "higher", "bad", ", worse", "govuk-tag--red"),
+    (12, 9, "neither", "", "", ""),
+    (9, 9, "lower", "", "", ""),
+    ("[c]", 9, "lower", "", "", ""),
+])
+def test_which_way_is_better_gives_a_change_its_tone_but_never_its_words(
+    value: Any, previous: Any, better: str, tone: str, said: str, tag: str
+) -> None:
+    moved = change(value, previous, better)
+    assert (moved.tone, moved.tone_words, moved.tag) == (tone, said, tag)
+    assert moved.text == change(value, previous).text
 
 
 def test_a_period_is_titled_as_an_annual_review_or_a_quarterly_summary() -> None:
@@ -120,7 +138,7 @@ def test_the_web_app_registers_the_same_formatters_for_the_dashboard_and_summary
         " | {{ day|local_day }} | {{ '2024/25'|period_title('year') }}")
     assert page.render(rate=0.1234, previous=0.1, when=datetime(2024, 7, 1, 11, 0, tzinfo=UTC),
                        day=date(2024, 5, 3)) == (
-        "12.3% | +2.3 points | 1 July 2024 at midday | 3 May 2024 | Annual review 2024/25")
+        "12.3% | up 2.3 points | 1 July 2024 at midday | 3 May 2024 | Annual review 2024/25")
 
 
 def test_the_dashboard_chart_and_the_printable_review_say_a_rate_alike() -> None:
@@ -130,7 +148,7 @@ def test_the_dashboard_chart_and_the_printable_review_say_a_rate_alike() -> None
     rate_row = re.search(r"<tr id='davss.repeat_rate'>(.*?)</tr>", review)
     assert rate_row is not None
     assert re.findall(r"<td[^>]*>([^<]*)</td>", rate_row.group(1)) == [
-        "DAVSS repeat victim rate", "12.3%", "10.0%", "+2.3 points"]
+        "DAVSS repeat victim rate", "12.3%", "10.0%", "up 2.3 points"]
     assert "2024/25 Q4: 12.3%" in review
 
 
@@ -139,9 +157,9 @@ def test_the_printable_review_is_one_template_with_one_chart_per_figure() -> Non
                                        "reason": "scheduled"})
     assert review.startswith("<!doctype html>")
     assert "<title>Community Safety Partnership: Quarterly summary 2024/25 Q1</title>" in review
-    assert ("Figures as recorded by 1 July 2024 at 2am; version 2, generated 1 July 2024 at 2am "
-            "(scheduled).") in review
-    assert "<td class=\"n\">1,234</td>" in review and "+234 (+23%)" in review
+    assert ("Figures as recorded by 1 July 2024 at 2am; version 2, generated 1 July 2024 at 2am, "
+            "automatically when the quarter ended.") in review
+    assert "<td class=\"n\">1,234</td>" in review and "up 234 (+23%)" in review
     assert review.count("<svg") == 2
     assert "Referrals to DAVSS: 1,234, up from 1,000 in the same period last year." in review
 
@@ -164,18 +182,20 @@ def test_a_summary_without_history_or_events_still_prints() -> None:
 
 def test_the_csv_and_the_workbook_keep_numbers_as_numbers_and_use_the_shared_titles() -> None:
     rows = summary_csv(document()).splitlines()
-    assert "davss.repeat_rate,DAVSS repeat victim rate,Domestic abuse,davss,0.1234,0.1,," in rows
+    assert ("davss.repeat_rate,DAVSS repeat victim rate,Domestic abuse,davss,0.1234,0.1,,,12.3%,"
+            "up 2.3 points") in rows
     book = load_workbook(io.BytesIO(summary_workbook(document())))
     contents = [row[0] for row in book["Contents"].iter_rows(max_col=1, values_only=True)]
     assert contents[:2] == ["Community Safety Partnership: Quarterly summary 2024/25 Q1",
                             "Figures as recorded by 1 July 2024 at 2am"]
     sheet = book["Domestic abuse"]
-    assert sheet["E1"].value == "Quarterly summary 2024/25 Q1"
-    by_id = {row[0].value: row for row in sheet.iter_rows(min_row=3) if not row[2].value}
-    assert [c.value for c in by_id["davss.repeat_rate"][4:]] == [0.1234, 0.1, "+2.3 points"]
-    assert [c.value for c in by_id["davss.referrals"][4:]] == [1234, 1000, "+234 (+23%)"]
+    assert sheet["B1"].value == "Quarterly summary 2024/25 Q1"
+    # The label first, the number under "Value", the ids last (tests/…/test_printed_review.py).
+    by_id = {row[6].value: row for row in sheet.iter_rows(min_row=3) if not row[1].value}
+    assert [c.value for c in by_id["davss.repeat_rate"][2:5]] == [0.1234, 0.1, "up 2.3 points"]
+    assert [c.value for c in by_id["davss.referrals"][2:5]] == [1234, 1000, "up 234 (+23%)"]
     # A spreadsheet shows the rate to one decimal place too.
-    assert by_id["davss.repeat_rate"][4].number_format == "0.0%"
+    assert by_id["davss.repeat_rate"][2].number_format == "0.0%"
 
 
 def defined_functions(path: Path) -> set[str]:
