@@ -43,6 +43,7 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "void.": STAFF,
     "events.": STAFF,
     "dashboard.": ALL_ROLES,
+    "dashboard.figure_csv": STAFF,
     "summaries.": ALL_ROLES,
     "summaries.generate_now": ADMIN,
     "plan.": ALL_ROLES,

