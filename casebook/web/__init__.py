@@ -18,6 +18,8 @@ from casebook.roles import ADMINISTER, LOG_EVENTS, READ_EVENTS, READ_FIGURES, ma
 from casebook.web.api.errors import api_error
 from casebook.web.auth import can_read_events, can_read_figures, home_url, init_auth, is_api_request, role_of
 from casebook.web.untrusted import init_untrusted
+from projections.presentation.html_time import html_datetime
+from projections.presentation.periods import PERIOD_FILTERS
 from projections.presentation.text import FILTERS
 
 #: Every blueprint the app serves, as "module:attribute"; add a line here to add a part.
@@ -87,6 +89,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters.update(PERIOD_FILTERS)
+    app.jinja_env.filters["html_datetime"] = html_datetime  # a <time> element's datetime
     app.context_processor(_template_context)
 
     csrf = CSRFProtect(app)

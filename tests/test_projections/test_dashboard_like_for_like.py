@@ -4,7 +4,7 @@ quarters, nothing for quarters not reached, each value against a naive count of 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from events.db import reading
 from events.quarters import FinancialYear, Quarter
 from projections.dashboard import Dashboard, FigureRow, build_dashboard
 from projections.spans import Span
+from projections.summary import build_summary
 from tests.helpers import import_jsonl
 from tests.naive_figures import days_value, definitions
 
@@ -128,3 +129,53 @@ def test_published_the_same_days_last_year_never_show_a_small_part_of_a_quarter(
             assert shown == part, figure_id
         checked.append(shown)
     assert checked and any(isinstance(v, int) and v >= 5 for v in checked)
+
+
+@pytest.mark.parametrize("quarter", [3, None])
+def test_a_summary_of_a_period_in_progress_compares_the_same_days_a_year_earlier(
+    demo: Engine, lines: list[dict[str, Any]], quarter: int | None
+) -> None:
+    with reading(demo) as connection:
+        document = build_summary(connection, YEAR, quarter,
+                                 now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    first = date(2025, 10, 1) if quarter else date(2025, 4, 1)
+
+    assert document["provisional"] is True
+    assert document["compared_with"] == {"from": first.isoformat(), "to": "2025-12-02"}
+    for figure_id, entry in document["figures"].items():
+        if entry["measure"].startswith("latest-return"):
+            continue
+        assert entry["previous"] == _naive(lines, figure_id, first, date(2025, 12, 2)), figure_id
+
+
+def test_a_summary_of_an_ended_period_compares_the_whole_period_and_says_nothing_more(
+    demo: Engine,
+) -> None:
+    with reading(demo) as connection:
+        document = build_summary(connection, YEAR, 2, now=datetime(2026, 12, 2, tzinfo=UTC))
+
+    assert document["provisional"] is False and "compared_with" not in document
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_every_measure_has_a_year_to_date_up_to_each_quarter_of_an_ended_year(
+    demo: Engine, lines: list[dict[str, Any]], number: int
+) -> None:
+    year = FinancialYear(2025)
+    with reading(demo) as connection:
+        board = build_dashboard(connection, year, year.quarter(number), TODAY)
+    last = year.quarter(number).last_day
+
+    measures = set()
+    for figure_id, row in _rows(board).items():
+        measures.add(row.figure.measure)
+        assert not row.to_date.provisional and row.to_date.value is not None, figure_id
+        if row.figure.measure == "latest-return":
+            continue
+        assert row.to_date.value == _naive(lines, figure_id, date(2025, 4, 1), last), figure_id
+        earlier = last.replace(year=last.year - 1)
+        started = any(line["scheme"] == row.figure.scheme
+                      and line["occurred_at"][:10] <= earlier.isoformat() for line in lines)
+        expected = _naive(lines, figure_id, date(2024, 4, 1), earlier) if started else None
+        assert row.to_date.previous == expected, figure_id
+    assert measures >= {"count", "sum", "distinct", "active", "repeat-rate", "latest-return"}
