@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench bench-full check docs services clean assets axe
+.PHONY: run test bench bench-full check docs services clean assets axe vnu
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ $(AXE_STAMP):
 	npm install --no-save --no-audit --no-fund --prefix .cache/npm-axe axe-core@$(AXE_CORE)
 	touch $(AXE_STAMP)
 
+## vnu: the Nu Html Checker, run by the browser journeys on every page they are served (needs Java)
+VNU_JAR := 26.9.27
+VNU_STAMP := .cache/npm-vnu/.version-$(VNU_JAR)
+vnu: $(VNU_STAMP)
+
+$(VNU_STAMP):
+	npm install --no-save --no-audit --no-fund --ignore-scripts --prefix .cache/npm-vnu vnu-jar@$(VNU_JAR)
+	test -f .cache/npm-vnu/node_modules/vnu-jar/build/dist/vnu.jar
+	touch $(VNU_STAMP)
+
 ## test: lint, type-check, then every test on SQLite and PostgreSQL, browser journeys included
-test: $(STAMP) services assets axe
+test: $(STAMP) services assets axe vnu
 	$(BIN)/ruff check events projections casebook tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

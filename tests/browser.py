@@ -2,22 +2,27 @@
 
 Import the fixtures into a test module or conftest: `live_server` serves the test's `app` (so its
 database, per backend); `browser_page` is a Playwright page on Debian's Chromium; `screenshot`
-saves the page; `accessible` checks it with axe-core.
+saves the page; `accessible` checks it with axe-core. Every HTML page the live server sends, and
+every local file the browser opens, is checked with the Nu Html Checker when the test ends: an
+error fails the test, with the page and line.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, sync_playwright
 from waitress import wasyncore
 from waitress.server import create_server
+
+from tests.html_check import HtmlPages, ServedPage, html_errors, vnu_problem
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -28,6 +33,8 @@ SCREENSHOTS = Path(__file__).parent / "artefacts" / "screenshots"
 AXE = Path(__file__).parent.parent / ".cache" / "npm-axe" / "node_modules" / "axe-core" / "axe.min.js"
 #: The WCAG 2.2 A and AA rules GOV.UK services are assessed against.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: The pages a test's live server sent and the local files its browser opened, for vnu.
+CHECKED_PAGES = pytest.StashKey[list[list[ServedPage]]]()
 
 
 @dataclass(frozen=True)
@@ -40,14 +47,26 @@ class LiveServer:
         return self.url + path
 
 
+@pytest.fixture(scope="session")
+def vnu_ready() -> None:
+    """Java and vnu.jar; either missing, the run fails and says how to install it."""
+    problem = vnu_problem()
+    if problem is not None:
+        pytest.fail(problem)
+
+
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[LiveServer]:
+def live_server(
+    app: Flask, vnu_ready: None, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
     """Serve `app` with waitress in a background thread until the test ends.
 
     The server's sockets are closed by its own loop (through waitress's trigger): closing them
     from this thread while the loop is in select() races it into "bad file descriptor".
     """
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="casebook-test")
+    served = HtmlPages(app)
+    request.node.stash.setdefault(CHECKED_PAGES, []).append(served.pages)
+    server = create_server(served, host="127.0.0.1", port=0, threads=4, ident="casebook-test")
     port = server.effective_port  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
@@ -73,13 +92,36 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser_page(chromium: Browser) -> Iterator[Page]:
-    """A fresh browser context and page for one test."""
+def browser_page(
+    chromium: Browser, vnu_ready: None, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A fresh browser context and page for one test; local files it opens are kept for vnu."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    opened: list[ServedPage] = []
+
+    def keep_local_file(frame: Frame) -> None:
+        if frame == page.main_frame and frame.url.startswith("file:"):
+            path = Path(unquote(urlparse(frame.url).path))
+            if path.suffix in (".html", ".htm") and path.exists():
+                opened.append(ServedPage(frame.url, path.read_bytes()))
+
+    page.on("framenavigated", keep_local_file)
+    request.node.stash.setdefault(CHECKED_PAGES, []).append(opened)
     yield page
     context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a browser test's own checks pass, check every page it was served with vnu."""
+    result = yield
+    pages = [page for kept in item.stash.get(CHECKED_PAGES, []) for page in kept]
+    errors = html_errors(pages)
+    if errors:
+        pytest.fail("vnu found invalid HTML:\n" + "\n".join(errors), pytrace=False)
+    return result
 
 
 @pytest.fixture(scope="session")
