@@ -118,7 +118,7 @@ def build_dashboard(connection: Connection, year: FinancialYear, up_to: Quarter,
             group.schemes.append(scheme_group)
         limit = threshold if published(figure.scheme) and figure.counts_people else None
         shown = _shown(figure, values, years, limit)
-        row = _Row(figure, values, spans, shown, limit, now, today)
+        row = _Row(figure, values, spans, shown, limit, now, today, returned.get(figure.id, set()))
         quarters = [row.quarter(q, figure.scheme in started[q.year_earlier()])
                     for q in year.quarters]
         mine = sorted(returned.get(figure.id, set())) if figure.measure == "latest-return" else None
@@ -148,10 +148,16 @@ class _Row:
     threshold: int | None
     now: Quarter
     today: date
+    #: For a `latest-return` figure, the quarters of the year with a return.
+    returned: set[Quarter]
 
     def quarter(self, quarter: Quarter, compared: bool) -> Cell:
         if quarter > self.now:
             return Cell(None, None, future=True)
+        if self.figure.measure == "latest-return" and quarter == self.now and (
+                quarter not in self.returned):
+            # No return for the quarter in progress yet: nothing to show, not a fall to 0.
+            return Cell(None, None, provisional=True)
         if quarter < self.now or self.figure.measure == "latest-return":
             # A return is for its whole quarter: compared with the whole quarter a year earlier.
             return Cell(self.shown[quarter], self.shown[quarter.year_earlier()] if compared else None,

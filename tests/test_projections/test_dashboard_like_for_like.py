@@ -62,6 +62,10 @@ def test_a_quarter_in_progress_is_compared_with_the_same_days_a_year_earlier(
     for figure_id, row in _rows(board).items():
         q3 = row.quarters[2]
         assert q3.provisional and not q3.future
+        if row.figure.measure == "latest-return" and Q3 not in (row.returned or []):
+            # No return for the quarter yet: nothing shown, rather than a fall to 0.
+            assert (q3.value, q3.previous) == (None, None), figure_id
+            continue
         assert q3.value == _naive(lines, figure_id, Q3.first_day, TODAY), figure_id
         if row.figure.measure != "latest-return":
             assert q3.previous == _naive(lines, figure_id, date(2025, 10, 1), date(2025, 12, 2)), (
