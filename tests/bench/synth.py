@@ -12,7 +12,7 @@ from typing import Any
 START = datetime(2021, 4, 1, 8, 0, tzinfo=UTC)
 SPAN = timedelta(days=5 * 365)
 
-_REFERRAL_SCHEMES = ["asb-casework", "davss", "mediation", "channel", "idva"]
+_REFERRAL_SCHEMES = ["asb-casework", "davss", "mediation", "channel"]
 _ENGAGEMENT_SCHEMES = {
     "kenward-trust": "outreach",
     "youth-provision": "outreach",
