@@ -75,15 +75,15 @@ class FigureReader:
         quarter_indexes = sorted({q.index for p in periods for q in quarters_of(p)})
         year_starts = sorted({p.start_year for p in periods if isinstance(p, FinancialYear)})
         totals = self.tables.totals
-        rows = self.connection.execute(
-            sa.select(totals).where(
-                totals.c.figure_id.in_(sorted({f.read_key for f in self.figures})),
-                sa.or_(
-                    (totals.c.kind == "q") & totals.c.period.in_(quarter_indexes),
-                    (totals.c.kind == "y") & totals.c.period.in_(year_starts),
-                )
-            )
-        ).all()
+        keys = sorted({f.read_key for f in self.figures})
+        # One select per kind, so each is a lookup of the primary key's leading columns (figure,
+        # kind, period) and never a scan past the day rows kept beside them.
+        rows = self.connection.execute(sa.union_all(
+            sa.select(totals).where(totals.c.figure_id.in_(keys), totals.c.kind == "q",
+                                    totals.c.period.in_(quarter_indexes)),
+            sa.select(totals).where(totals.c.figure_id.in_(keys), totals.c.kind == "y",
+                                    totals.c.period.in_(year_starts)),
+        )).all()
         quarter_rows: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
         year_rows: dict[tuple[str, int], int] = {}
         for row in rows:
