@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -125,60 +126,69 @@ class SpanReader:
 
     def _sums(self, keys: list[str], span: Span) -> dict[tuple[str, str], int]:
         """The headline and base totals of these figures over the span."""
-        if not keys:
-            return {}
         totals = self.tables.totals
-        value = sa.func.sum(totals.c.value)
-        rows = self.connection.execute(
-            sa.select(totals.c.figure_id, totals.c.field, value)
-            .where(totals.c.figure_id.in_(sorted(set(keys))),
-                   totals.c.field.in_(["", "#base"]),
-                   self._periods(totals, span))
-            .group_by(totals.c.figure_id, totals.c.field)
-        )
-        return {(row[0], row[1]): int(row[2] or 0) for row in rows}
+        rows = self._union(totals, keys, self._parts(totals, span),
+                           [totals.c.figure_id, totals.c.field, totals.c.value],
+                           totals.c.field.in_(["", "#base"]))
+        if rows is None:
+            return {}
+        found = self.connection.execute(
+            sa.select(rows.c.figure_id, rows.c.field, sa.func.sum(rows.c.value))
+            .group_by(rows.c.figure_id, rows.c.field))
+        return {(row[0], row[1]): int(row[2] or 0) for row in found}
 
     def _distinct(self, keys: list[str], span: Span) -> dict[str, int]:
         """The number of distinct members of these figures over the span."""
-        if not keys:
-            return {}
         members = self.tables.members
         year = span.whole_year
-        where = ((members.c.kind == YEAR) & (members.c.period == year.start_year)
-                 if year is not None else self._periods(members, span))
-        rows = self.connection.execute(
-            sa.select(members.c.figure_id, sa.func.count(sa.distinct(members.c.member)))
-            .where(members.c.figure_id.in_(sorted(set(keys))), members.c.n > 0, where)
-            .group_by(members.c.figure_id)
-        )
-        return {row[0]: int(row[1]) for row in rows}
+        parts: list[sa.ColumnElement[bool]] = (
+            [(members.c.kind == YEAR) & (members.c.period == year.start_year)]
+            if year is not None else self._parts(members, span))
+        rows = self._union(members, keys, parts, [members.c.figure_id, members.c.member],
+                           members.c.n > 0)
+        if rows is None:
+            return {}
+        found = self.connection.execute(
+            sa.select(rows.c.figure_id, sa.func.count(sa.distinct(rows.c.member)))
+            .group_by(rows.c.figure_id))
+        return {row[0]: int(row[1]) for row in found}
 
     def _active_at(self, keys: list[str], day: date) -> dict[str, int]:
         """How many are active at the end of `day`: every net change up to it, summed."""
-        if not keys:
-            return {}
         totals = self.tables.totals
         quarter = Quarter.of(day)
-        before = Span(quarter.first_day, day)
         earlier = (totals.c.kind == QUARTER) & (totals.c.period < quarter.index)
-        rows = self.connection.execute(
-            sa.select(totals.c.figure_id, sa.func.sum(totals.c.value))
-            .where(totals.c.figure_id.in_(sorted(set(keys))), totals.c.field == "",
-                   sa.or_(earlier, self._periods(totals, before)))
-            .group_by(totals.c.figure_id)
-        )
-        return {row[0]: int(row[1] or 0) for row in rows}
+        parts = [earlier, *self._parts(totals, Span(quarter.first_day, day))]
+        rows = self._union(totals, keys, parts, [totals.c.figure_id, totals.c.value],
+                           totals.c.field == "")
+        if rows is None:
+            return {}
+        found = self.connection.execute(
+            sa.select(rows.c.figure_id, sa.func.sum(rows.c.value)).group_by(rows.c.figure_id))
+        return {row[0]: int(row[1] or 0) for row in found}
 
     @staticmethod
-    def _periods(table: sa.Table, span: Span) -> sa.ColumnElement[bool]:
+    def _union(table: sa.Table, keys: list[str], parts: list[sa.ColumnElement[bool]],
+               columns: list[sa.Column[Any]], also: sa.ColumnElement[bool]) -> Any:
+        """The rows of these figures in any of `parts`, one select per part (each a lookup of
+        the primary key's leading columns: figure, kind, period), as a subquery; None if none."""
+        if not keys or not parts:
+            return None
+        chosen = sorted(set(keys))
+        selects = [sa.select(*columns).where(table.c.figure_id.in_(chosen), part, also)
+                   for part in parts]
+        return sa.union_all(*selects).subquery()
+
+    @staticmethod
+    def _parts(table: sa.Table, span: Span) -> list[sa.ColumnElement[bool]]:
         """The rows of a span: its whole quarters' quarter rows and its other days' day rows."""
-        parts = []
+        parts: list[sa.ColumnElement[bool]] = []
         whole = [q.index for q in span.whole_quarters]
         if whole:
             parts.append((table.c.kind == QUARTER) & table.c.period.in_(whole))
         for first, last in span.partial_days:
             parts.append((table.c.kind == DAY) & table.c.period.between(first, last))
-        return sa.or_(*parts) if parts else sa.false()
+        return parts
 
 
 def returned_quarters(connection: Connection, tables: Generation, figures: Sequence[Figure],
