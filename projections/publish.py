@@ -164,19 +164,27 @@ def _protect_year_totals(document: dict[str, Any], published: dict[str, Any], th
                 published["history"]["figures"][figure_id][i] = marker(kind, threshold)
 
 
-def edition_notes(document: dict[str, Any]) -> list[str]:
-    """Sentences saying what of this document is hidden and what each marker means."""
+def edition_notes(document: dict[str, Any],
+                  scheme_names: Mapping[str, str] | None = None) -> list[str]:
+    """Sentences saying what of this document is hidden and what each marker means.
+
+    Schemes are named by `scheme_names` (scheme id -> name): a reader knows "Domestic Abuse
+    Victim Support Service", not "davss"; a scheme without a name keeps its id.
+    """
+    def named(schemes: list[str]) -> str:
+        return ", ".join((scheme_names or {}).get(scheme) or scheme for scheme in schemes)
+
     lines: list[str] = []
     published = document.get("published")
     if published:
         schemes = published.get("schemes")
         lines.append("Published edition: small numbers hidden." if schemes is None else
                      "Figures of these schemes are shown as published, small numbers hidden: "
-                     + ", ".join(schemes) + ".")
+                     + named(schemes) + ".")
         lines.extend(f"{mark}: {text}" for mark, text in published["notes"].items())
     unnamed = document.get("unnamed")
     if unnamed:
-        lines.append(f"{UNNAMED_NOTE} Schemes: {', '.join(unnamed['schemes'])}.")
+        lines.append(f"{UNNAMED_NOTE} Schemes: {named(unnamed['schemes'])}.")
     elif published:
         lines.append(UNNAMED_NOTE)
     return lines

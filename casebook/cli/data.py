@@ -20,11 +20,13 @@ from casebook.services.access_log import log_access
 from casebook.services.demo import demo_events
 from casebook.services.import_file import ImportFile
 from casebook.services.private_files import PrivateFile
+from casebook.services.reads import scheme_names
 from casebook.services.recording import record_lines
 from casebook.settings import time_limits
 from events.db import reading, writing
 from events.quarters import FinancialYear
 from events.store import AppendReport, read_events
+from projections.catalogue import load_plans
 from projections.presentation.render import summary_csv, summary_html
 from projections.rebuild import needs_rebuild, rebuild
 from projections.summary import build_summary
@@ -156,14 +158,17 @@ def summary_command(year: FinancialYear, quarter: int | None, fmt: str) -> None:
     """Print the figures for a financial year or quarter."""
     with reading(engine()) as connection:
         summary = build_summary(connection, year, quarter)
-    click.echo(render_summary(summary, fmt), nl=fmt == "json")
+        # Schemes by name and plan-added values by label, as the stored summaries' files say them.
+        words: dict[str, Any] = {"scheme_names": scheme_names(connection),
+                                 "vocabulary": load_plans(connection).vocabulary}
+    click.echo(render_summary(summary, fmt, **words), nl=fmt == "json")
 
 
-def render_summary(summary: dict[str, Any], fmt: str) -> str:
+def render_summary(summary: dict[str, Any], fmt: str, **words: Any) -> str:
     if fmt == "csv":
-        return summary_csv(summary)
+        return summary_csv(summary, **words)
     if fmt == "html":
-        return summary_html(summary)
+        return summary_html(summary, **words)
     return json.dumps(summary, indent=2, ensure_ascii=False)
 
 

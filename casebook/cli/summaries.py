@@ -16,12 +16,13 @@ from casebook.cli.retention import retention_policy
 from casebook.database import engine
 from casebook.scheduler import run_scheduler
 from casebook.services.private_files import PrivateOutput
+from casebook.services.reads import scheme_names
 from events.clock import utc_now
 from events.db import reading
 from events.quarters import FinancialYear
 from projections.archive import PeriodNotBegun, by_hand, generate, get_summary, list_summaries
 from projections.archive import previous_version as find_previous_version
-from projections.catalogue import figures_of_year
+from projections.catalogue import figures_of_year, load_plans
 from projections.due import last_ended_quarter, run_due
 from projections.presentation.formats import FORMATS, render_stored
 from projections.presentation.text import local_day
@@ -103,8 +104,11 @@ def show_command(summary_id: int, fmt: str, published: bool, threshold: int | No
                                        "see `casebook summaries list`.")
         restated = restatement(connection, stored, find_previous_version(connection, stored))
         figures = figures_of_year(connection, stored.year)
+        names = scheme_names(connection)
+        vocabulary = load_plans(connection).vocabulary
     body = render_stored(stored, fmt, published=published, figures=figures,
-                         threshold=threshold or current_app.config["SMALL_NUMBER_THRESHOLD"], restated=restated)
+                         threshold=threshold or current_app.config["SMALL_NUMBER_THRESHOLD"],
+                         restated=restated, vocabulary=vocabulary, scheme_names=names)
     if output:
         with PrivateOutput(Path(output), binary=True) as file:
             file.write(body)

@@ -1,5 +1,6 @@
 """What the printable review says of a priority (its figures in order, and those that moved most)
-and of the version printed (why it was generated, which quarter was still in progress)."""
+and of the version printed (which quarter was still in progress; why it was generated is
+`text.reason_words`, which the summary pages say too)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from events.quarters import FinancialYear, Quarter, local_date, parse_quarter_label
-from projections.archive import CATCH_UP, SCHEDULED, by_hand
 from projections.presentation.text import format_value
 
 
@@ -32,23 +32,6 @@ def by_priority(document: dict[str, Any]) -> dict[str, list[tuple[str, dict[str,
     for figure_id, figure in document["figures"].items():
         groups.setdefault(figure["priority"], []).append((figure_id, figure))
     return groups
-
-
-def reason_words(reason: str, period: str) -> str:
-    """Why a version was generated, in plain words: the stored reason is a code for scripts.
-
-    "scheduled" -> "automatically when the quarter ended"; "catch-up" -> "automatically after
-    the quarter ended"; "by hand: sam" -> "on request by sam"; any other reason as it was given.
-    """
-    span = "year" if period == "year" else "quarter"
-    if reason == SCHEDULED:
-        return f"automatically when the {span} ended"
-    if reason == CATCH_UP:
-        return f"automatically after the {span} ended"
-    asked = by_hand("")
-    if reason.startswith(asked):
-        return f"on request by {reason[len(asked):].strip() or 'a user'}"
-    return reason
 
 
 def in_progress(document: dict[str, Any], generated_at: str | None = None) -> Quarter | None:

@@ -152,6 +152,48 @@ def csv_cell(value: Any) -> Any:
     return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
+def number_cell(value: Any) -> int | float | None:
+    """The value for a spreadsheet's number column: a number, or nothing where it is hidden
+    ("fewer than 5", "[c]") or missing; `hidden_note` says what was left out."""
+    return value if _is_number(value) else None
+
+
+def hidden_note(value: Any, previous: Any = None) -> str:
+    """What a row's number columns leave out: "This period: fewer than 5; Same period last
+    year: [c]", or "" where nothing is hidden."""
+    said = [f"{when}: {hidden}" for when, hidden in (("This period", value),
+                                                     ("Same period last year", previous))
+            if isinstance(hidden, str)]
+    return "; ".join(said)
+
+
+def reason_words(reason: str, period: str = "") -> str:
+    """Why a version was generated, in plain words: the stored reason is a code for scripts.
+
+    "scheduled" -> "automatically when the quarter ended"; "catch-up" -> "automatically after
+    the quarter ended"; "by hand: sam" -> "on request by sam"; any other reason as it was given.
+    `period` is the summary's ("Q1".."Q4" or "year").
+    """
+    # Imported here: the archive reads the log, and these formatters must load without it.
+    from projections.archive import CATCH_UP, SCHEDULED, by_hand
+
+    span = "year" if period == "year" else "quarter"
+    if reason == SCHEDULED:
+        return f"automatically when the {span} ended"
+    if reason == CATCH_UP:
+        return f"automatically after the {span} ended"
+    asked = by_hand("")
+    if reason.startswith(asked):
+        return f"on request by {reason[len(asked):].strip() or 'a user'}"
+    return reason
+
+
+def upper_first(text: str) -> str:
+    """The text with its first letter a capital, the rest as it is (Jinja's `capitalize`
+    would lower a name: "on request by Sam" -> "On request by Sam")."""
+    return text[:1].upper() + text[1:]
+
+
 def _in_london(moment: datetime | str) -> datetime:
     return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(LONDON)
 
@@ -164,4 +206,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "local_time": local_time,
     "local_day": local_day,
     "spreadsheet_safe": spreadsheet_safe,
+    "reason_words": reason_words,
+    "upper_first": upper_first,
 }

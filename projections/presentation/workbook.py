@@ -18,9 +18,17 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from projections.presentation.labels import field_label, value_label
-from projections.presentation.report import by_priority, reason_words
-from projections.presentation.text import change, local_time, period_title, spreadsheet_format
+from projections.presentation.labels import Vocabulary, field_label, value_label
+from projections.presentation.report import by_priority
+from projections.presentation.text import (
+    change,
+    hidden_note,
+    local_time,
+    number_cell,
+    period_title,
+    reason_words,
+    spreadsheet_format,
+)
 from projections.publish import edition_notes
 
 HEADINGS = ["Figure", "Breakdown", "Value", "Same period last year", "Change", "Note",
@@ -45,11 +53,14 @@ def sheet_title(priority: str, taken: set[str]) -> str:
 
 
 def summary_workbook(document: dict[str, Any], particulars: dict[str, Any] | None = None, *,
-                     types_of: Mapping[str, Sequence[str]] | None = None) -> bytes:
+                     types_of: Mapping[str, Sequence[str]] | None = None,
+                     vocabulary: Vocabulary | None = None,
+                     scheme_names: Mapping[str, str] | None = None) -> bytes:
     """The workbook as .xlsx bytes: numbers as numbers, text as text (never a formula).
 
     `particulars` are a stored summary's version, date and reason; `types_of` (figure id -> its
-    event types) names each breakdown field as its forms do.
+    event types) names each breakdown field as its forms do, `vocabulary` each value a plan
+    added; `scheme_names` names the schemes of the edition's notes.
     """
     book = Workbook()
     contents = book.active
@@ -67,7 +78,7 @@ def summary_workbook(document: dict[str, Any], particulars: dict[str, Any] | Non
                           f"{local_time(particulars['generated_at'])}{', ' + why if why else ''}"])
     if not document.get("published"):
         append(contents, ["Internal edition: every number shown, not for publication"])
-    for note in edition_notes(document):
+    for note in edition_notes(document, scheme_names):
         append(contents, [note])
     append(contents, [])
     append(contents, ["Priority", "Sheet", "Figures"])
@@ -75,7 +86,8 @@ def summary_workbook(document: dict[str, Any], particulars: dict[str, Any] | Non
     for priority, figures in by_priority(document).items():
         title = sheet_title(priority, taken)
         append(contents, [priority, title, len(figures)])
-        _priority_sheet(book.create_sheet(title), priority, figures, document, types_of or {})
+        _priority_sheet(book.create_sheet(title), priority, figures, document, types_of or {},
+                        vocabulary)
     for column, width in zip("ABC", (60, 32, 10), strict=True):
         contents.column_dimensions[column].width = width
     for row in contents.iter_rows(max_col=1):
@@ -94,22 +106,10 @@ def append(sheet: Worksheet, values: list[Any]) -> None:
             cell.data_type = "s"
 
 
-def _number(value: Any) -> Any:
-    """The value for a number column: a number, or empty where it is hidden or missing."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _note(value: Any, previous: Any = None) -> str:
-    """What the number columns leave out: the marker a hidden value is shown as."""
-    said = [f"{when}: {hidden}" for when, hidden in (("This period", value),
-                                                     ("Same period last year", previous))
-            if isinstance(hidden, str)]
-    return "; ".join(said)
-
-
 def _priority_sheet(
     sheet: Worksheet, priority: str, figures: list[tuple[str, dict[str, Any]]],
     document: dict[str, Any], types_of: Mapping[str, Sequence[str]],
+    vocabulary: Vocabulary | None = None,
 ) -> None:
     period = period_title(document["year"], document["period"])
     append(sheet, [priority, f"{period}{' (provisional)' if document.get('provisional') else ''}"])
@@ -120,14 +120,15 @@ def _priority_sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
     for figure_id, figure in figures:
         value, previous = figure["value"], figure["previous"]
-        append(sheet, [figure["label"], "", _number(value), _number(previous),
-                       change(value, previous).text, _note(value, previous), figure_id, "", ""])
+        append(sheet, [figure["label"], "", number_cell(value), number_cell(previous),
+                       change(value, previous).text, hidden_note(value, previous), figure_id, "",
+                       ""])
         types = types_of.get(figure_id, ())
         for name, counts in figure.get("breakdown", {}).items():
             for key, count in counts.items():
-                said = f"{field_label(name, types)}: {value_label(name, key, types)}"
-                append(sheet, [figure["label"], said, _number(count), None, None, _note(count),
-                               figure_id, name, key])
+                said = f"{field_label(name, types)}: {value_label(name, key, types, vocabulary)}"
+                append(sheet, [figure["label"], said, number_cell(count), None, None,
+                               hidden_note(count), figure_id, name, key])
     for column, width in zip("ABCDEFGHI", WIDTHS, strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=3):

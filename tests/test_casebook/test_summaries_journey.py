@@ -43,7 +43,7 @@ def test_an_admin_generates_a_summary_and_a_restated_version_with_its_late_event
     restatement = page.locator("#restatement")
     expect(restatement).to_contain_text("Q1 9 → 10")
     expect(restatement).to_contain_text("1 event recorded late.")
-    expect(page.locator("#late-events")).to_contain_text("referral.received")
+    expect(page.locator("#late-events")).to_contain_text("Referral received")
     screenshot("restated")
     page.locator("#late-events a").first.click()
     expect(page).to_have_url(live_server(f"/events/{late[0].event_id}"))

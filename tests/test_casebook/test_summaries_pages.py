@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -10,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
+from werkzeug.test import TestResponse
 
 from events.db import reading
 from events.quarters import Quarter
@@ -81,7 +83,16 @@ def test_an_admin_generates_now_and_the_new_version_shows_the_restatement(
     assert f"Restated: {label} Q1 12 → 13" in page
     assert "1 event recorded late." in page
     assert late[0].event_id in page
-    assert f"by hand: {admin.username}" in page
+    # The stored reasons are codes for scripts: the page says them in words.
+    why = re.search(r'Why\s*</dt>\s*<dd class="govuk-summary-list__value">\s*(.*?)\s*</dd>', page)
+    assert why is not None and why.group(1) == f"On request by {admin.username}"
+    versions_list = re.search(r'<ol [^>]*id="versions">(.*?)</ol>', page, re.S)
+    assert versions_list is not None
+    assert "automatically when the quarter ended</li>" in versions_list.group(1)
+    assert f"on request by {admin.username}</li>" in versions_list.group(1)
+    assert "by hand:" not in page and "(scheduled)" not in page
+    listing = client.get("/summaries").get_data(as_text=True)
+    assert f", on request by {admin.username}</td>" in listing and "by hand:" not in listing
     with reading(engine) as connection:
         versions = [(s.version, s.reason) for s in list_summaries(connection)]
     assert versions == [(2, f"by hand: {admin.username}"), (1, "scheduled")]
@@ -99,10 +110,15 @@ def test_downloads_come_in_every_format_and_the_published_ones_hide_small_counts
     assert sorted(links) == sorted(f"/summaries/{stored.id}/{v}.{f}"
                                    for v in ("internal", "published")
                                    for f in ("html", "csv", "xlsx"))
-    internal_csv = client.get(f"/summaries/{stored.id}/internal.csv").get_data(as_text=True)
-    published_csv = client.get(f"/summaries/{stored.id}/published.csv").get_data(as_text=True)
-    assert ",3,,risk,high" in internal_csv
-    assert ",fewer than 5,,risk,high" in published_csv and ",3,," not in published_csv
+    internal = csv_rows(client.get(f"/summaries/{stored.id}/internal.csv"))
+    published = csv_rows(client.get(f"/summaries/{stored.id}/published.csv"))
+    high = ("davss.referrals", "risk", "high")
+    assert (internal[high]["value"], internal[high]["note"]) == ("3", "")
+    # Numbers only in the number columns: what hides a value is in the note beside it.
+    assert (published[high]["value"], published[high]["note"]) == ("", "This period: fewer than 5")
+    assert published[high]["breakdown_label"] == "Risk level: High"
+    for row in [*internal.values(), *published.values()]:
+        assert all(re.fullmatch(r"(\d+(\.\d+)?)?", row[c]) for c in ("value", "previous")), row
     html = client.get(f"/summaries/{stored.id}/published.html")
     assert html.content_type.startswith("text/html")
     assert "<svg" in html.get_data(as_text=True)
@@ -111,6 +127,39 @@ def test_downloads_come_in_every_format_and_the_published_ones_hide_small_counts
     assert load_workbook(io.BytesIO(workbook.data)).sheetnames[0] == "Contents"
     assert client.get(f"/summaries/{stored.id}/secret.csv").status_code == 404
     assert client.get("/summaries/999").status_code == 404
+
+
+def csv_rows(response: TestResponse) -> dict[tuple[str, str, str], dict[str, str]]:
+    """A summary CSV's figure rows by (figure id, breakdown field, key), read back as a script
+    would (the notes on the edition after them are left out)."""
+    assert response.status_code == 200
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    return {(row["figure"], row["breakdown"], row["key"]): row for row in rows
+            if row["figure"] != "note"}
+
+
+def test_a_partners_edition_names_the_schemes_it_shows_as_published(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    seed(engine)
+    stored = generate(engine, Q1, SCHEDULED, only_if_missing=True)
+    assert stored is not None
+    signed_in(client, "partner", schemes=("davss",))
+    ids = {figure["scheme"] for figure in stored.document["figures"].values()} - {"davss"}
+    body = client.get(f"/summaries/{stored.id}/internal.csv").get_data(as_text=True)
+    notes = [row["note"] for row in csv.DictReader(io.StringIO(body)) if row["figure"] == "note"]
+    html = client.get(f"/summaries/{stored.id}/internal.html").get_data(as_text=True)
+    said = re.search(r"<p>(Figures of these schemes are shown as published[^<]*)</p>", html)
+    assert said is not None
+    for note in (next(n for n in notes if n.startswith("Figures of these schemes")), said.group(1)):
+        assert "IDVA service for high-risk victims" in note and "ASB casework" in note
+        assert "Domestic Abuse Volunteer Support Service" not in note
+        named = [i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", note)]
+        assert named == [], note
+    book = load_workbook(io.BytesIO(client.get(f"/summaries/{stored.id}/internal.xlsx").data))
+    contents = [row[0] for row in book["Contents"].iter_rows(max_col=1, values_only=True)]
+    assert any(str(line).startswith("Figures of these schemes") and "IDVA service" in str(line)
+               for line in contents)
 
 
 def test_the_returns_page_lists_the_schemes_whose_return_is_missing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import csv
 import io
 import re
 from datetime import UTC, date, datetime
@@ -35,6 +36,9 @@ SHARED = {
     "period_title": "projections/presentation/text.py",
     "bar_chart": "projections/presentation/chart.py",
     "summary_html": "projections/presentation/render.py",
+    "reason_words": "projections/presentation/text.py",
+    "number_cell": "projections/presentation/text.py",
+    "hidden_note": "projections/presentation/text.py",
 }
 
 
@@ -139,6 +143,10 @@ def test_the_web_app_registers_the_same_formatters_for_the_dashboard_and_summary
     assert page.render(rate=0.1234, previous=0.1, when=datetime(2024, 7, 1, 11, 0, tzinfo=UTC),
                        day=date(2024, 5, 3)) == (
         "12.3% | up 2.3 points | 1 July 2024 at midday | 3 May 2024 | Annual review 2024/25")
+    why = app.jinja_env.from_string("{{ reason|reason_words(period)|upper_first }}")
+    assert why.render(reason="catch-up", period="Q1") == "Automatically after the quarter ended"
+    assert why.render(reason="scheduled", period="year") == "Automatically when the year ended"
+    assert why.render(reason="by hand: Sam", period="Q2") == "On request by Sam"
 
 
 def test_the_dashboard_chart_and_the_printable_review_say_a_rate_alike() -> None:
@@ -181,9 +189,18 @@ def test_a_summary_without_history_or_events_still_prints() -> None:
 
 
 def test_the_csv_and_the_workbook_keep_numbers_as_numbers_and_use_the_shared_titles() -> None:
-    rows = summary_csv(document()).splitlines()
-    assert ("davss.repeat_rate,DAVSS repeat victim rate,Domestic abuse,davss,0.1234,0.1,,,12.3%,"
-            "up 2.3 points") in rows
+    rows = list(csv.DictReader(io.StringIO(summary_csv(
+        document(), types_of={"davss.referrals": ["referral.received"]},
+        scheme_names={"davss": "Domestic Abuse Victim Support Service"}))))
+    rate = next(row for row in rows if row["figure"] == "davss.repeat_rate")
+    assert rate == {"label": "DAVSS repeat victim rate", "breakdown_label": "", "value": "0.1234",
+                    "previous": "0.1", "change": "up 2.3 points", "note": "",
+                    "value_text": "12.3%", "priority": "Domestic abuse",
+                    "scheme_name": "Domestic Abuse Victim Support Service",
+                    "figure": "davss.repeat_rate", "scheme": "davss", "breakdown": "", "key": ""}
+    high = next(row for row in rows if row["key"] == "high")
+    assert (high["label"], high["breakdown_label"], high["value"], high["breakdown"]) == (
+        "Referrals to DAVSS", "Risk level: High", "12", "risk")
     book = load_workbook(io.BytesIO(summary_workbook(document())))
     contents = [row[0] for row in book["Contents"].iter_rows(max_col=1, values_only=True)]
     assert contents[:2] == ["Community Safety Partnership: Quarterly summary 2024/25 Q1",
@@ -196,6 +213,33 @@ def test_the_csv_and_the_workbook_keep_numbers_as_numbers_and_use_the_shared_tit
     assert [c.value for c in by_id["davss.referrals"][2:5]] == [1234, 1000, "up 234 (+23%)"]
     # A spreadsheet shows the rate to one decimal place too.
     assert by_id["davss.repeat_rate"][2].number_format == "0.0%"
+
+
+def test_a_hidden_value_leaves_the_csv_number_columns_empty_and_is_said_in_the_note() -> None:
+    published = document()
+    published["figures"]["davss.referrals"].update(
+        value="fewer than 5", previous="[c]",
+        breakdown={"risk": {"high": "[c]", "not-recorded": 7}})
+    published["published"] = {"threshold": 5, "notes": {"fewer than 5": "a count from 1 to 4.",
+                                                        "[c]": "hidden beside a small count."}}
+    rows = list(csv.DictReader(io.StringIO(summary_csv(
+        published, types_of={"davss.referrals": ["referral.received"]}))))
+    for row in rows:
+        for column in ("value", "previous"):
+            assert re.fullmatch(r"(-?\d+(\.\d+)?)?", row[column]), (column, row)
+    figures = {(row["figure"], row["key"]): row for row in rows if row["figure"] != "note"}
+    referrals = figures[("davss.referrals", "")]
+    assert (referrals["value"], referrals["previous"], referrals["value_text"]) == (
+        "", "", "fewer than 5")
+    assert referrals["note"] == "This period: fewer than 5; Same period last year: [c]"
+    high, not_recorded = figures[("davss.referrals", "high")], figures[("davss.referrals",
+                                                                        "not-recorded")]
+    assert (high["value"], high["note"]) == ("", "This period: [c]")
+    assert (not_recorded["value"], not_recorded["note"]) == ("7", "")
+    assert not_recorded["breakdown_label"] == "Risk level: Not recorded"
+    notes = [row["note"] for row in rows if row["figure"] == "note"]
+    assert "fewer than 5: a count from 1 to 4." in notes
+    assert all(row["label"] == "About this edition" for row in rows if row["figure"] == "note")
 
 
 def defined_functions(path: Path) -> set[str]:

@@ -4,6 +4,7 @@ as numbers in the workbook with what hides them in a note, and print settings th
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import UTC, datetime
@@ -14,12 +15,19 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from events.db import reading
-from events.quarters import FinancialYear, Quarter
+from casebook.database import default_schemes
+from events.db import reading, writing
+from events.interchange import parse_event
+from events.quarters import FinancialYear, Quarter, parse_occurred_at
+from events.store import append
+from projections.adopt import adopt
 from projections.archive import CATCH_UP, StoredSummary, by_hand, generate
 from projections.catalogue import load_plans
+from projections.plan_check import read_plan
 from projections.presentation.formats import render_stored
+from projections.presentation.render import PROVISIONAL_NOTE
 from projections.presentation.workbook import HEADINGS, PROVISIONAL
+from projections.rebuild import project
 from tests.helpers import log, referral
 
 Q1 = Quarter(2024, 1)
@@ -43,11 +51,13 @@ def seed_review(engine: Engine) -> None:
 
 
 def rendered(engine: Engine, stored: StoredSummary, fmt: str, *, published: bool) -> bytes:
-    """The stored summary's download, as the summaries page makes it (plan in force, threshold)."""
+    """The stored summary's download, as the summaries page makes it (plan in force, threshold,
+    the plans' vocabulary)."""
     with reading(engine) as connection:
-        year = FinancialYear.parse(stored.year)
-        figures = list(load_plans(connection).for_year(year).plan.figures)
-    return render_stored(stored, fmt, published=published, threshold=5, figures=figures)
+        plans = load_plans(connection)
+        figures = list(plans.for_year(FinancialYear.parse(stored.year)).plan.figures)
+    return render_stored(stored, fmt, published=published, threshold=5, figures=figures,
+                         vocabulary=plans.vocabulary)
 
 
 class _Text(HTMLParser):
@@ -235,3 +245,52 @@ def test_a_provisional_workbook_says_so_on_its_contents_and_each_sheet(engine: E
     assert contents[1] == PROVISIONAL
     assert "Version 1, generated 15 August 2024 at 1pm, on request by csp.manager" in contents
     assert book["Domestic abuse"]["B1"].value == "Quarterly summary 2024/25 Q2 (provisional)"
+
+
+def test_a_value_a_plan_added_reads_with_the_label_the_plan_gave_it(engine: Engine) -> None:
+    """"gp" is no value the forms know: only the adopted plan says it reads "GP surgery"."""
+    with writing(engine) as connection:
+        plans = load_plans(connection)
+        document = plans.for_year(FinancialYear(2024)).plan.as_file()
+        document["vocabulary"].append({"field": "source", "value": "gp", "label": "GP surgery"})
+        document["figure"].append({"id": "davss.by_source", "label": "DAVSS referrals by source",
+                                   "scheme": "davss", "types": ["referral.received"],
+                                   "measure": "count", "breakdown": ["source"]})
+        checked = read_plan(document, schemes=[s["id"] for s in default_schemes()],
+                            adopted=plans.vocabulary)
+        assert checked.plan is not None, [str(p) for p in checked.problems]
+        adopt(connection, checked.plan, by="tests", reason="GP referrals",
+              now=datetime(2024, 4, 1, tzinfo=UTC))
+    lines = [referral(occurred_at="2024-05-03", source=source)
+             for source in ("gp",) * 6 + ("police",) * 7]
+    with writing(engine) as connection:
+        # Read as the forms read them: with the values the plan adopted.
+        accepts = load_plans(connection).acceptance
+        append(connection, [parse_event(line, default_recorded_by="tester", acceptance=accepts)
+                            for line in lines],
+               project=project, recorded_at=parse_occurred_at("2024-06-30T10:00:00"),
+               acceptance=accepts)
+    stored = generate(engine, Q1, CATCH_UP, only_if_missing=True, now=AFTER_Q1)
+    assert stored is not None
+    assert stored.document["figures"]["davss.by_source"]["breakdown"]["source"]["gp"] == 6
+    text = seen(rendered(engine, stored, "html", published=False).decode())
+    assert "Referred by: GP surgery 6" in text and "Referred by: Police 7" in text
+    assert "Gp" not in text
+    book = load_workbook(io.BytesIO(rendered(engine, stored, "xlsx", published=False)))
+    parts = {row[8]: row[1] for row in book["Domestic abuse"].iter_rows(min_row=3, values_only=True)
+             if row[6] == "davss.by_source" and row[7] == "source"}
+    assert parts["gp"] == "Referred by: GP surgery"
+    rows = csv.DictReader(io.StringIO(rendered(engine, stored, "csv", published=False).decode()))
+    said = {row["key"]: row["breakdown_label"] for row in rows if row["breakdown"] == "source"}
+    assert said["gp"] == "Referred by: GP surgery"
+
+
+def test_a_provisional_csv_says_so_in_its_first_note(engine: Engine) -> None:
+    seed_review(engine)
+    stored = generate(engine, Quarter(2024, 2), by_hand("csp.manager"), only_if_missing=False,
+                      now=MID_Q2)
+    assert stored is not None
+    rows = list(csv.DictReader(io.StringIO(rendered(engine, stored, "csv", published=False)
+                                           .decode())))
+    notes = [row["note"] for row in rows if row["figure"] == "note"]
+    assert notes[0] == PROVISIONAL_NOTE

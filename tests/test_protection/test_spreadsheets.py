@@ -8,11 +8,14 @@ import json
 import re
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
+from events.db import writing
 from events.quarters import Quarter
+from events.tables import schemes
 from projections.archive import SCHEDULED, generate
 from projections.spreadsheet import FORMULA_STARTS, spreadsheet_safe
 from tests.helpers import event, import_jsonl, log, referral, void
@@ -124,3 +127,24 @@ def test_the_summary_commands_write_typed_text_as_text(
                                "--format", "csv"])
     assert live.exit_code == 0, live.output
     assert_csv_is_text(live.stdout)
+
+
+def test_the_names_and_labels_beside_the_ids_in_a_summary_csv_are_text_too(
+    client: FlaskClient, signed_in: SignedIn, engine: Engine
+) -> None:
+    """A scheme's name is typed by an administrator: it is a cell of every row of that scheme
+    and a part of the notes of a partner's edition, and never a formula in either."""
+    summary_id = seed(engine)
+    with writing(engine) as connection:
+        connection.execute(sa.update(schemes).where(schemes.c.scheme_id == "mediation")
+                           .values(name=FORMULA))
+    signed_in(client, "partner", schemes=("davss",))
+    body = client.get(f"/summaries/{summary_id}/internal.csv").get_data(as_text=True)
+    assert_csv_is_text(body, FORMULA)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {row["scheme_name"] for row in rows if row["scheme"] == "mediation"} == {
+        spreadsheet_safe(FORMULA)}
+    assert any(FORMULA in row["note"] for row in rows if row["figure"] == "note")
+    book = load_workbook(io.BytesIO(client.get(f"/summaries/{summary_id}/internal.xlsx").data))
+    assert not [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+                if cell.data_type == "f"]

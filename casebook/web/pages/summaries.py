@@ -16,6 +16,7 @@ from casebook.web import clock
 from casebook.web.audit import audited
 from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
+from casebook.web.pages import describe
 from events.db import reading
 from events.quarters import BadPeriod, FinancialYear, Quarter, local_date
 from projections.archive import (
@@ -170,6 +171,7 @@ def show(summary_id: int) -> Any:
         figures = figures_of_year(connection, stored.year)
         explained = _explained(connection, stored, figures)
         vocabulary = load_plans(connection).vocabulary
+        names = reads.scheme_names(connection)
     document = _as_seen(stored.document, figures)
     restated = _restated_as_seen(restated, stored, previous, figures)
     return render_template(
@@ -177,7 +179,8 @@ def show(summary_id: int) -> Any:
         groups=by_priority(document), versions=versions, restated=restated,
         final_version=final[-1] if final else None, ends=last_day(stored.period),
         downloads=DOWNLOADS, variants=VARIANTS, threshold=small_number_threshold(),
-        explained=explained, better={f.id: f.better for f in figures},
+        explained=explained, better={f.id: f.better for f in figures}, names=names,
+        type_title=describe.type_title,
         breakdowns=tables_of(document["figures"].items(), {f.id: f.types for f in figures},
                              vocabulary),
     )
@@ -192,12 +195,16 @@ def download(summary_id: int, variant: str, fmt: str) -> Response:
         abort(404)
     with reading(engine()) as connection:
         stored = get_summary(connection, summary_id)
-        figures = figures_of_year(connection, stored.year) if stored is not None else []
-    if stored is None:
-        abort(404)
+        if stored is None:
+            abort(404)
+        figures = figures_of_year(connection, stored.year)
+        # The file names schemes and breakdown values as the pages do, never by id or key.
+        names = reads.scheme_names(connection)
+        vocabulary = load_plans(connection).vocabulary
     body = render_stored(stored, fmt, published=variant == "published",
                          threshold=small_number_threshold(), figures=figures,
-                         disclosure_of=disclosures(current_user))
+                         disclosure_of=disclosures(current_user), vocabulary=vocabulary,
+                         scheme_names=names)
     name = f"casebook-{stored.year.replace('/', '-')}-{stored.quarter}-v{stored.version}-{variant}"
     if stored.provisional:
         # A file saved away must not pass for the period's summary.
