@@ -17,6 +17,7 @@ from events.model import StoredEvent
 from events.store import last_position, read_events
 from projections.adopt import fold_new_definitions
 from projections.catalogue import figures_by_hash, load_figures
+from projections.definitions import FigureIndex
 from projections.parallel import Folders
 from projections.projector import Projector
 from projections.tables import current_generation, generation, projection_state
@@ -93,34 +94,40 @@ def rebuild(
         if on_progress is not None and not ranges:
             on_progress(done, target)
     with writing(engine) as connection:
-        lock_for_append(connection)
-        # Appends made while we were building went to the old generation: fold them in too.
-        while late := _next_batch(connection, _position(connection, number), batch_size):
-            projector.apply(connection, late)
-        latest = load_figures(connection)
-        if latest.hash != index.hash:
-            # A plan adopted meanwhile brought definitions this build has not computed.
-            fold_new_definitions(connection, index, latest, generation(number),
-                                 _position(connection, number))
-            connection.execute(
-                sa.update(projection_state)
-                .where(projection_state.c.generation == number)
-                .values(definitions_hash=latest.hash)
-            )
-        old = current_generation(connection)
-        if old is not None:
-            old[0].drop(connection)
-            connection.execute(
-                sa.update(projection_state)
-                .where(projection_state.c.generation == old[0].number)
-                .values(status="retired")
-            )
+        _swap_in(connection, projector, index, number, batch_size)
+    return number
+
+
+def _swap_in(connection: Connection, projector: Projector, index: FigureIndex, number: int,
+             batch_size: int) -> None:
+    """Under the append lock: fold what came in meanwhile, then make generation `number` current."""
+    lock_for_append(connection)
+    # Appends made while we were building went to the old generation: fold them in too.
+    while late := _next_batch(connection, _position(connection, number), batch_size):
+        projector.apply(connection, late)
+    latest = load_figures(connection)
+    if latest.hash != index.hash:
+        # A plan adopted meanwhile brought definitions this build has not computed.
+        fold_new_definitions(connection, index, latest, generation(number),
+                             _position(connection, number))
         connection.execute(
             sa.update(projection_state)
             .where(projection_state.c.generation == number)
-            .values(status="current", finished_at=utc_now())
+            .values(definitions_hash=latest.hash)
         )
-    return number
+    old = current_generation(connection)
+    if old is not None:
+        old[0].drop(connection)
+        connection.execute(
+            sa.update(projection_state)
+            .where(projection_state.c.generation == old[0].number)
+            .values(status="retired")
+        )
+    connection.execute(
+        sa.update(projection_state)
+        .where(projection_state.c.generation == number)
+        .values(status="current", finished_at=utc_now())
+    )
 
 
 @contextmanager
