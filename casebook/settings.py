@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    #: A fixed "now" for the pages (an aware datetime; casebook.web.clock), set only by tests,
+    #: never from the environment. None: the clock.
+    "FROZEN_NOW": None,
 }
 
 _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
