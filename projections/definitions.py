@@ -228,12 +228,20 @@ def default_figures() -> list[Figure]:
     return figures_from_dicts(tomllib.loads(text)["figure"])
 
 
+#: What the read models keep and how they are keyed; a change of it makes every database's
+#: projections stale, so `casebook init` rebuilds them. 2: day rows beside the quarter rows, and
+#: cases counted by their reference in upper case.
+READ_MODEL_LAYOUT = 2
+
+
 def definitions_hash(figures: Sequence[Figure]) -> str:
-    """A fingerprint of the definitions: projections built from others must be rebuilt."""
+    """A fingerprint of the definitions and the read models' layout: projections built from
+    other definitions, or in another layout, must be rebuilt."""
     # What a figure counts changes how it is published, and which way is better how a change
     # is coloured, not its values: no rebuild for either.
-    text = json.dumps([{k: v for k, v in f.as_dict().items() if k not in ("counts", "better")}
-                       for f in figures], sort_keys=True)
+    text = json.dumps({"layout": READ_MODEL_LAYOUT, "figures": [
+        {k: v for k, v in f.as_dict().items() if k not in ("counts", "better")}
+        for f in figures]}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -128,7 +128,9 @@ def _distinct(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -
     member = event.case_ref if figure.argument == "case" else event.data.get(figure.argument or "")
     if member is None:
         return
-    member = str(member)
+    # A case is one case however its reference was typed ("asb-1" logged before references
+    # were stored upper case, "ASB-1" since).
+    member = str(member).upper() if figure.argument == "case" else str(member)
     changes.members[(figure.id, QUARTER, event.period, member)] += sign
     changes.members[(figure.id, YEAR, Quarter.from_index(event.period).start_year, member)] += sign
     changes.members[(figure.id, DAY, event.local_date.toordinal(), member)] += sign

@@ -177,7 +177,9 @@ def _figure(figure: dict[str, Any], events: list[Logged], quarters: list[tuple[i
                     if e.line["type"] in JOINS | LEAVINGS and e.day <= end)
         return {"value": value}
     if measure == "distinct":
-        seen = {e.line.get("case") if argument == "case" else e.data.get(argument)
+        # A case reference names one case whatever its letters' case (spec: references).
+        seen = {(e.line.get("case") or "").upper() or None if argument == "case"
+                else e.data.get(argument)
                 for e in inside}
         seen.discard(None)
         return {"value": len(seen)}

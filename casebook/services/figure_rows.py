@@ -98,7 +98,10 @@ def _summed(_c: Connection, figure: Figure, _p: list[int], found: list[ListedEve
 def distinct_value(figure: Figure, listed: ListedEvent) -> str | None:
     """What a distinct figure counts the event under: its case, or its argument field's value."""
     event = listed.event
-    value = event.case_ref if figure.argument == "case" else event.data.get(figure.argument or "")
+    if figure.argument == "case":
+        # One case however its reference was typed, as the figure counts it.
+        return None if event.case_ref is None else event.case_ref.upper()
+    value = event.data.get(figure.argument or "")
     return None if value is None else str(value)
 
 
