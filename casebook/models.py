@@ -1,5 +1,5 @@
 """The web app's own tables as typed ORM models: users, their schemes, API tokens, sign-in
-sessions, scheme history."""
+sessions, recovery codes, the roles that need two-step sign-in, scheme history, the messages sent."""
 
 from __future__ import annotations
 
@@ -42,6 +42,16 @@ class User(UserMixin, Base):
     # counts names that have no account too; kept because the columns exist.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where casebook's messages to them go (a partner's returns reminder); None: nowhere.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Set when an administrator gives the password: every page asks for a new one until then.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The TOTP secret, sealed (casebook.services.two_step); None until enrolment begins.
+    totp_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    #: When the user confirmed the secret with a code: only then does sign-in ask for codes.
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time step of the last code accepted, so the same code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     schemes: Mapped[list[UserScheme]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
         order_by="UserScheme.scheme_id",
@@ -119,6 +129,28 @@ class SignInSession(Base):
         return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
+class RecoveryCode(Base):
+    """A single-use recovery code for two-step sign-in; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TwoStepRole(Base):
+    """A role whose users must sign in with a code as well as their password."""
+
+    __tablename__ = "two_step_roles"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_two_step_roles_role"),)
+
+    role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    required_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    required_by: Mapped[str] = mapped_column(sa.String(128))
+
+
 class SchemeChange(Base):
     """One change to a scheme, kept so that nothing about a scheme is overwritten silently."""
 
@@ -131,6 +163,41 @@ class SchemeChange(Base):
     field: Mapped[str] = mapped_column(sa.String(32))
     old: Mapped[str | None] = mapped_column(sa.Text)
     new: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Message(Base):
+    """A message casebook sends, kept for good: its attempts are rows of their own, so nothing
+    about what was sent, to whom and with what result is ever changed or removed (migration 0010
+    refuses it)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What makes it one message ("returns-reminder/2024/25 Q1/j.smith"): queued once only.
+    key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)
+    #: The username it is for; the address is the attempt's, read from the user when sending.
+    recipient: Mapped[str] = mapped_column(sa.String(128), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessageAttempt(Base):
+    """One try at sending a message: the address used, when, and the result in words."""
+
+    __tablename__ = "message_attempts"
+    __table_args__ = (sa.UniqueConstraint("message_id", "number", name="uq_message_attempts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("messages.id"), index=True)
+    #: 1 for the first attempt; one process only can store each number.
+    number: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(sa.String(254))
+    #: "sent", "written to the outbox", or "failed: <reason>".
+    result: Mapped[str] = mapped_column(sa.String(500))
+    delivered: Mapped[bool]
 
 
 def generate_password() -> str:

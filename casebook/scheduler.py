@@ -1,4 +1,5 @@
-"""The scheduler process: quarterly summaries, return reminders and retention, never in the web app."""
+"""The scheduler process: quarterly summaries, return reminders, mail and retention, never in the
+web app."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from flask import current_app, has_app_context
 from sqlalchemy.engine import Engine
 
+from casebook.services.mail import Mailer, OutboxMailer, mailer_for
+from casebook.services.messages import MessageState, deliver_due
+from casebook.services.reminders import queue_returns_reminders
 from casebook.services.retention import RetentionPolicy, run_retention
 from events.chain import verify
 from events.clock import utc_now
@@ -31,6 +36,10 @@ REMINDER_JOB_ID = "casebook-missing-returns"
 CATCH_UP_JOB_ID = "casebook-catch-up"
 RETENTION_JOB_ID = "casebook-retention"
 VERIFY_JOB_ID = "casebook-verify"
+MAIL_JOB_ID = "casebook-mail"
+#: How often queued and failed messages are looked at (each waits its own backoff, see
+#: casebook.services.messages).
+MAIL_MINUTES = 5
 #: How often the scheduler looks for ended quarters that gained their first events (an import
 #: of old records, or demo data written after start) and still lack a summary.
 CATCH_UP_MINUTES = 15
@@ -45,6 +54,8 @@ class _Target:
     retention: RetentionPolicy | None = None
     #: The first day events may have happened on: no summary is made of a period before it.
     earliest: date = EARLIEST_DATE
+    #: Where messages go (the outbox unless CASEBOOK_SMTP_URL names a server).
+    mailer: Mailer = OutboxMailer()
 
 
 def quarterly_trigger() -> CronTrigger:
@@ -92,14 +103,35 @@ def quarterly_summaries_job(now: datetime | None = None) -> None:
         log.info("generated %s version %s (id %s)", stored.title, stored.version, stored.id)
 
 
-def missing_returns_job(now: datetime | None = None) -> None:
-    """The scheduled job: record and log the partner returns still missing."""
-    quarter = last_ended_quarter(now or utc_now())
-    missing, recorded = record_reminder(_engine(), quarter)
+def remind_missing_returns(engine: Engine, mailer: Mailer, now: datetime) -> list[MessageState]:
+    """Record and log the partner returns missing for the quarter last ended, remind each
+    partner of those schemes by mail once per quarter (a second run queues nothing), and try
+    what is due to be sent; the messages tried."""
+    quarter = last_ended_quarter(now)
+    missing, recorded = record_reminder(engine, quarter, at=now)
     if recorded:
         for entry in missing:
             log.warning("return missing for %s: %s (%s)", quarter, entry["label"],
                         entry["scheme_name"])
+    for username in queue_returns_reminders(engine, quarter, missing, now):
+        log.info("returns reminder for %s queued for %s", quarter, username)
+    return deliver_due(engine, mailer, now)
+
+
+def missing_returns_job(now: datetime | None = None) -> None:
+    """The scheduled job: the partner-returns reminder (remind_missing_returns)."""
+    remind_missing_returns(_engine(), _Target.mailer, now or utc_now())
+
+
+def mail_job(now: datetime | None = None) -> None:
+    """The frequent job: try each message whose turn has come (new ones, and failed ones after
+    their backoff); each failure is logged and shown at Admin → Messages."""
+    deliver_due(_engine(), _Target.mailer, now or utc_now())
+
+
+def mailer_from_settings() -> Mailer:
+    """The mailer CASEBOOK_SMTP_URL names, read from the app's settings (the outbox without)."""
+    return mailer_for(current_app.config.get("SMTP_URL") if has_app_context() else None)
 
 
 def catch_up_job(now: datetime | None = None) -> None:
@@ -156,17 +188,24 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
                       name="Erase personal data past retention", replace_existing=True)
     scheduler.add_job(verify_job, verify_trigger(), id=VERIFY_JOB_ID,
                       name="Verify the log's hash chain", replace_existing=True)
+    scheduler.add_job(mail_job, IntervalTrigger(minutes=MAIL_MINUTES, timezone=LONDON),
+                      id=MAIL_JOB_ID, name="Send queued and failed messages",
+                      replace_existing=True)
     return scheduler
 
 
 def run_scheduler(
     engine: Engine, say: Callable[[str], Any] = print, retention: RetentionPolicy | None = None,
-    earliest: date = EARLIEST_DATE,
+    earliest: date = EARLIEST_DATE, mailer: Mailer | None = None,
 ) -> None:
-    """Catch up on every due summary, then run the jobs until stopped (SIGTERM or Ctrl-C)."""
+    """Catch up on every due summary, then run the jobs until stopped (SIGTERM or Ctrl-C).
+
+    Messages go through `mailer`, by default the one the app's settings name.
+    """
     _Target.engine = engine
     _Target.retention = retention
     _Target.earliest = earliest
+    _Target.mailer = mailer or mailer_from_settings()
     generated = run_due(engine, utc_now(), earliest=earliest)
     for stored in generated:
         say(f"Caught up: {stored.title} (id {stored.id}, version {stored.version})")
@@ -191,3 +230,4 @@ def run_scheduler(
         _Target.engine = None
         _Target.retention = None
         _Target.earliest = EARLIEST_DATE
+        _Target.mailer = OutboxMailer()

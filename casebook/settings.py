@@ -58,6 +58,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    #: Where the scheduler sends mail (casebook.services.mail): smtp://user:pass@host:587
+    #: (STARTTLS), smtps://user:pass@host:465 (TLS), smtp://host:25 (a local relay, plain);
+    #: ?from=casebook@example.org sets the sender. None: messages go to the outbox only,
+    #: Admin → Messages.
+    "SMTP_URL": None,
     #: A fixed "now" for the pages (an aware datetime; casebook.web.clock), set only by tests,
     #: never from the environment. None: the clock.
     "FROZEN_NOW": None,
@@ -79,6 +84,7 @@ _FROM_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CASEBOOK_EARLIEST_DATE": ("EARLIEST_DATE", date.fromisoformat),
     "CASEBOOK_SQLITE_SYNCHRONOUS": ("SQLITE_SYNCHRONOUS", str.upper),
     "CASEBOOK_SQLITE_CACHE_KIB": ("SQLITE_CACHE_KIB", int),
+    "CASEBOOK_SMTP_URL": ("SMTP_URL", lambda v: v.strip() or None),
 }
 
 

@@ -1,4 +1,4 @@
-"""Commands that manage people: `casebook user add|list|disable|enable`, `casebook token ...`."""
+"""Commands that manage people: `casebook user add|list|disable|enable|email`, `casebook token ...`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from flask import current_app
 
 from casebook.models import ApiToken, User, reading_session, utc_now
 from casebook.roles import ROLES, SCHEME_LIMITED
-from casebook.services.accounts import AccountError, create_token, create_user, revoke_token, set_active
+from casebook.services import two_step
+from casebook.services.accounts import (
+    AccountError,
+    create_token,
+    create_user,
+    reset_password,
+    revoke_token,
+    set_active,
+)
+from casebook.services.user_email import EmailRefused, set_email
 
 
 @click.group("user")
@@ -117,3 +126,38 @@ def enable_user_command(username: str) -> None:
     """Let USERNAME sign in again."""
     set_active(_user_id(username), True)
     click.echo(f"{username} enabled.")
+
+
+@user_group.command("email")
+@click.argument("username")
+@click.argument("address", required=False, default="")
+def email_user_command(username: str, address: str) -> None:
+    """Set where casebook's messages to USERNAME go (no ADDRESS: remove it)."""
+    try:
+        stored = set_email(username, address)
+    except EmailRefused as error:
+        raise click.ClickException(str(error)) from error
+    except KeyError:
+        raise click.ClickException(f"no user called {username!r}") from None
+    click.echo(f"Messages to {username} go to {stored}." if stored
+               else f"{username} has no email address.")
+
+
+@user_group.command("reset-password")
+@click.argument("username")
+def reset_password_command(username: str) -> None:
+    """Give USERNAME a new generated password, to change at their next sign-in; ends their
+    sessions."""
+    _, password = reset_password(_user_id(username), "(command line)",
+                                 hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    click.echo(f"New password for {username}: {password}")
+    click.echo("Give it to them now: it is not shown again.", err=True)
+
+
+@user_group.command("reset-two-step")
+@click.argument("username")
+def reset_two_step_command(username: str) -> None:
+    """Forget USERNAME's two-step secret and recovery codes (a lost phone); they set it up
+    again at their next sign-in if their role needs it."""
+    two_step.reset(_user_id(username), "(command line)")
+    click.echo(f"Two-step sign-in reset for {username}.")

@@ -94,9 +94,11 @@ def new_user_problems(username: str, role: str, scheme_ids: Iterable[str]) -> di
 
 
 def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
-                password: str | None = None, *, hash_method: str) -> tuple[User, str]:
+                password: str | None = None, *, hash_method: str,
+                must_change: bool = True) -> tuple[User, str]:
     """Add a user; returns the user and their password (generated unless given), hashed by
-    `hash_method` (the PASSWORD_HASH_METHOD setting)."""
+    `hash_method` (the PASSWORD_HASH_METHOD setting). Someone else gave that password, so it
+    must be changed at the first sign-in unless `must_change` is False."""
     problems = new_user_problems(username, role, scheme_ids)
     if problems:
         raise AccountError(*next(iter(problems.items())))
@@ -108,7 +110,7 @@ def create_user(username: str, role: str, scheme_ids: Iterable[str] = (),
         if problem:
             raise AccountError("username", problem)
         user = User(username=username, role=role, active=True, failed_logins=0,
-                    schemes=[UserScheme(scheme_id=s) for s in chosen])
+                    must_change_password=must_change, schemes=[UserScheme(scheme_id=s) for s in chosen])
         user.set_password(password, hash_method)
         db.add(user)
     return user, password
@@ -155,17 +157,21 @@ def set_active(user_id: int, active: bool) -> User:
     return user
 
 
-def end_sessions(db: Session, user_id: int) -> None:
-    """End every session of `user_id`, in the caller's unit of work."""
-    db.execute(sa.delete(SignInSession).where(SignInSession.user_id == user_id))
+def end_sessions(db: Session, user_id: int, keep: str | None = None) -> None:
+    """End every session of `user_id` (but the one whose hash is `keep`), in the caller's unit
+    of work."""
+    db.execute(sa.delete(SignInSession).where(SignInSession.user_id == user_id,
+                                              SignInSession.id_hash != (keep or "")))
 
 
 def reset_password(user_id: int, by: str, *, hash_method: str) -> tuple[User, str]:
-    """Give a user a new generated password, ending their sessions and any lock; returns it."""
+    """Give a user a new generated password, ending their sessions and any lock; returns it.
+    The user must change it when they next sign in."""
     password = generate_password()
     with writing_session() as db:
         user = _user(db, user_id)
         user.set_password(password, hash_method)
+        user.must_change_password = True
         end_sessions(db, user_id)
         # The sign-in lock counts failures since the last reset (see casebook.services.sign_in).
         log_access(db.connection(), by, PASSWORD_RESET, username_key(user.username))

@@ -2,7 +2,7 @@
 
 The owner of a table can disable or drop its triggers, so the role casebook serves with must
 not own the schema. It gets: reading every table; adding rows to the log, the voids, the stored
-summaries and the access log, and nothing more on them; reading, adding, changing and removing
+summaries, the access log and the messages sent, and nothing more on them; reading, adding, changing and removing
 rows of the other tables (cases, subject keys, users, sessions, the read models' upserts); the
 sequences. Never TRUNCATE, REFERENCES or TRIGGER, and no ownership: no ALTER, DROP or CREATE
 TRIGGER. The owner's default privileges give the runtime role the same on tables the owner
@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 #: Rows nobody changes once written: the runtime role reads and adds them.
-APPEND_ONLY = ("events", "event_voids", "stored_summaries", "access_log", "plans")
+APPEND_ONLY = ("events", "event_voids", "stored_summaries", "access_log", "plans", "messages",
+               "message_attempts")
 #: Written only by `casebook init`, as the owner: the runtime role reads them.
 READ_ONLY = ("alembic_version",)
 

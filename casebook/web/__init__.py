@@ -25,8 +25,10 @@ from projections.presentation.text import FILTERS
 #: Every blueprint the app serves, as "module:attribute"; add a line here to add a part.
 BLUEPRINTS = [
     "casebook.web.auth:bp",
+    "casebook.web.pages.account:bp",
     "casebook.web.api.routes:bp",
     "casebook.web.pages.admin:bp",
+    "casebook.web.pages.messages:bp",
     "casebook.web.pages.log:bp",
     "casebook.web.pages.cases:bp",
     "casebook.web.pages.void:bp",

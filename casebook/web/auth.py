@@ -23,7 +23,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
+from flask_login import AnonymousUserMixin, LoginManager, current_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
@@ -34,8 +34,9 @@ from casebook.database import engine
 from casebook.models import ApiToken, User, reading_session, utc_now, writing_session
 from casebook.roles import ALL_SCHEMES, LOG_EVENTS, READ_FIGURES, SCHEME_LIMITED, SIGNED_IN, may
 from casebook.services import sign_in as lockout
+from casebook.services import two_step
 from casebook.services.usernames import username_key
-from casebook.web import sessions
+from casebook.web import sessions, signing_in
 from casebook.web.api.errors import api_error
 from events.db import reading, writing
 
@@ -242,12 +243,11 @@ def sign_in() -> Any:
         if until is not None:
             return _sign_in_page(form, lockout.lockout_message(policy, until), 403)
         return _sign_in_page(form, error)
-    with writing(engine()) as connection:
-        lockout.succeeded(connection, user.username, key, address)
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    session[sessions.SESSION_KEY] = sessions.start(user.id, now)
+    if two_step.asks_for_code(user):
+        signing_in.start_second_step(user, safe_next(request.args.get("next")), now)
+        return redirect(url_for("account.sign_in_code" if two_step.is_enrolled(user)
+                                else "account.set_up_two_step"))
+    signing_in.finish(user, now)
     return redirect(safe_next(request.args.get("next")) or home_url())
 
 

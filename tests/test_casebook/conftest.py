@@ -48,8 +48,10 @@ def make_user(app: Flask) -> MakeUser:
              password: str | None = None) -> TestUser:
         name = username or f"{role}-{uuid.uuid4().hex[:6]}"
         with app.app_context():
+            # A test's own user has chosen its password: no change is asked for at sign-in.
             user, secret = create_user(name, role, schemes, password,
-                                       hash_method=app.config["PASSWORD_HASH_METHOD"])
+                                       hash_method=app.config["PASSWORD_HASH_METHOD"],
+                                       must_change=False)
         return TestUser(user.id, name, secret, role, frozenset(schemes))
 
     return make

@@ -33,11 +33,16 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "auth.sign_in": EVERYONE,
     "auth.sign_out": EVERYONE,
     "auth.signed_in": ALL_ROLES,
+    "account.password": ALL_ROLES,
+    # The code step of sign-in: anyone may ask; without a right password first it leads back.
+    "account.sign_in_code": EVERYONE,
+    "account.set_up_two_step": EVERYONE,
     "api.openapi": EVERYONE,
     "api.summary": ALL_ROLES,
     "api.list_events": STAFF,
     "api.post_events": STAFF,
     "admin.": ADMIN,
+    "messages.": ADMIN,
     "log.": STAFF,
     "cases.": STAFF,
     "void.": STAFF,
@@ -58,7 +63,8 @@ ACCESS: dict[str, str | frozenset[str]] = {
 FILENAMES = {"static": "casebook.css", "govuk_assets": "images/favicon.ico"}
 PLAIN_SAMPLES = {"scheme_id": "davss", "type_name": "referral.received",
                  "figure_id": "davss.referrals", "summary_id": 1, "variant": "internal",
-                 "fmt": "csv", "token_id": 1, "year": "2025-26"}
+                 "fmt": "csv", "token_id": 1, "year": "2025-26",
+                 "message_id": 1}
 
 
 def expected_access(endpoint: str) -> str | frozenset[str] | None:

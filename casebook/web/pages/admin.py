@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from casebook.database import engine
 from casebook.models import User, reading_session
-from casebook.roles import ADMINISTER, ALL_SCHEMES, DESCRIPTIONS, SCHEME_LIMITED
-from casebook.services import accounts
+from casebook.roles import ADMINISTER, ALL_SCHEMES, DESCRIPTIONS, ROLES, SCHEME_LIMITED
+from casebook.services import accounts, case_references, two_step
 from casebook.services.access_log import access_log as access_log_table
 from casebook.services.accounts import SCHEME_FIELDS, AccountError
 from casebook.web.audit import audited
@@ -144,6 +144,32 @@ def user_password(user_id: int) -> Any:
     return render_template("admin/password.html", user=changed, password=password, added=False)
 
 
+@bp.route("/two-step", methods=["GET", "POST"])
+def two_step_sign_in() -> Any:
+    """Which roles must sign in with a code from an app as well as their password."""
+    if request.method == "POST":
+        chosen = set(request.form.getlist("roles")) & set(ROLES)
+        two_step.set_required_roles(chosen, current_user.username)
+        flash("Two-step sign-in is now required of: "
+              + (", ".join(DESCRIPTIONS[r].partition(":")[0].lower() + "s" for r in ROLES
+                           if r in chosen) or "no one") + ".", "success")
+        return redirect(url_for("admin.two_step_sign_in"))
+    return render_template("admin/two_step.html", required=two_step.required_roles(),
+                           roles=DESCRIPTIONS)
+
+
+@bp.post("/users/<int:user_id>/two-step/reset")
+def user_two_step_reset(user_id: int) -> Any:
+    """Forget a user's two-step secret and recovery codes (a lost phone)."""
+    try:
+        changed = two_step.reset(user_id, current_user.username)
+    except LookupError:
+        abort(404)
+    flash(f"Two-step sign-in reset for {changed.username}: they set it up again when they next "
+          "sign in, if their role needs it.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
 @bp.get("/schemes")
 def schemes() -> Any:
     """Every scheme, current and retired."""
@@ -153,13 +179,16 @@ def schemes() -> Any:
 @bp.route("/schemes/new", methods=["GET", "POST"])
 def new_scheme() -> Any:
     """Add a scheme."""
-    form = {"scheme_id": "", **{name: "" for name in SCHEME_FIELDS}}
+    form = {"scheme_id": "", **{name: "" for name in SCHEME_FIELDS}, "case_prefix": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
         fields = {name: form[name] for name in SCHEME_FIELDS}
         try:
+            prefix = case_references.check_prefix(form["scheme_id"], form["case_prefix"])
             accounts.add_scheme(form["scheme_id"], fields, current_user.username)
+            if prefix:
+                case_references.set_prefix(form["scheme_id"], prefix, current_user.username)
         except AccountError as error:
             errors[error.field] = error.message
         else:
@@ -175,13 +204,18 @@ def scheme(scheme_id: str) -> Any:
     found = next((s for s in accounts.all_schemes() if s.scheme_id == scheme_id), None)
     if found is None:
         abort(404)
-    form = {"scheme_id": scheme_id, **{name: getattr(found, name) for name in SCHEME_FIELDS}}
+    form = {"scheme_id": scheme_id, **{name: getattr(found, name) for name in SCHEME_FIELDS},
+            "case_prefix": case_references.scheme_prefix(scheme_id)}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form.update({name: request.form.get(name, "").strip() for name in SCHEME_FIELDS})
+        form.update({name: request.form.get(name, "").strip()
+                     for name in (*SCHEME_FIELDS, "case_prefix")})
         try:
+            case_references.check_prefix(scheme_id, form["case_prefix"])
             changed = accounts.change_scheme(
                 scheme_id, {name: form[name] for name in SCHEME_FIELDS}, current_user.username)
+            changed += case_references.set_prefix(scheme_id, form["case_prefix"],
+                                                  current_user.username)
         except AccountError as error:
             errors[error.field] = error.message
         else:
