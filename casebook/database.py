@@ -81,7 +81,8 @@ def migrations_config(connection: Connection) -> Config:
 
 
 def default_schemes() -> list[dict[str, str]]:
-    """The schemes `casebook init` adds (id, name, lead, priority), from `events/schemes.toml`."""
+    """The schemes `casebook init` adds (id, name, lead, priority, case prefix), from
+    `events/schemes.toml`."""
     text = resources.files("events").joinpath("schemes.toml").read_text("utf-8")
     found: list[dict[str, str]] = tomllib.loads(text)["scheme"]
     return found
@@ -91,7 +92,8 @@ def load_default_schemes(connection: Connection) -> int:
     """Add the default schemes that are missing; returns how many were added."""
     existing = set(connection.execute(sa.select(schemes.c.scheme_id)).scalars())
     added = [
-        {"scheme_id": s["id"], "name": s["name"], "lead": s["lead"], "priority": s["priority"]}
+        {"scheme_id": s["id"], "name": s["name"], "lead": s["lead"], "priority": s["priority"],
+         "case_prefix": s.get("case_prefix")}
         for s in default_schemes()
         if s["id"] not in existing
     ]

@@ -51,6 +51,8 @@ class Batch:
         #: Scheme id -> retired, read for the schemes the events name as they come (the table
         #: can change from the admin pages at any time, so it is never kept past this batch).
         self.schemes: dict[str, bool] = {}
+        #: Every scheme's case reference prefix, read with the first chunk that names a case.
+        self.prefixes: dict[str, str | None] | None = None
         #: Stored events not yet folded into the read models (an import folds them in bulk).
         self.unprojected: list[StoredEvent] = []
         #: The newest row's position and chain, read under the lock by the first lookups and
@@ -119,6 +121,8 @@ class Batch:
             history = statements.histories(
                 driver, {e.case_ref for e in events_ if e.case_ref and e.type in _RULE_TYPES}
             )
+            prefixes = (statements.case_prefixes(driver) if self.prefixes is None
+                        and any(e.case_ref is not None for e in events_) else None)
             head = statements.head(driver) if self.head is None else None
             # A small chunk (an interactive append) takes its positions now, in this round trip:
             # its rows' chains need them before they are sent. A bulk chunk takes them later.
@@ -128,8 +132,11 @@ class Batch:
         self.schemes.update(scheme_rows())
         if head is not None:
             self.head = head()
+        if prefixes is not None:
+            self.prefixes = prefixes()
         self.taken = taken() if taken is not None else []
-        return Found(known(), target_rows(), voided(), case_rows(), history())
+        return Found(known(), target_rows(), voided(), case_rows(), history(),
+                     dict(self.prefixes or {}))
 
     def _write(self, accepted: list[Accepted], stored_cases: set[str]) -> list[StoredEvent]:
         # An IntegrityError is not caught: the rules ran under the append lock, so one means a

@@ -21,6 +21,7 @@ from events.clock import utc_now
 from events.fastload import Loader, compile_loader
 from events.model import NewEvent
 from events.quarters import LONDON, parse_occurred_at
+from events.references import case_key
 from events.types import EVENT_TYPES, EventType, schema_of
 
 CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$")
@@ -150,7 +151,8 @@ def parse_event(
         event_id=event_id,
         type=event_type.name,
         scheme=scheme,
-        case_ref=case_ref,
+        # References are case-insensitive: a new one is stored in capitals (events.references).
+        case_ref=case_key(case_ref) if case_ref is not None else None,
         occurred_at=occurred_at,
         recorded_by=recorded_by if recorded_by is not None else default_recorded_by,
         data=data,

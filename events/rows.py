@@ -11,6 +11,7 @@ from typing import Any
 from events.chain import link
 from events.checks import Accepted
 from events.model import NewEvent, StoredEvent
+from events.references import case_key
 from events.subjects import stored_text
 from events.types import EVENT_TYPES, VOIDED
 
@@ -76,14 +77,18 @@ def void_rows(rows: Sequence[dict[str, Any]], accepted: Sequence[Accepted]) -> l
 def case_rows(
     accepted: Sequence[Accepted], stored_cases: set[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The new cases' rows and the stored cases' updates; `stored_cases` are those stored before."""
+    """The new cases' rows and the stored cases' updates; `stored_cases` are those stored before.
+
+    The case index is keyed by `case_key`: "asb-1" logged before references were stored in
+    capitals and "ASB-1" now are one case."""
     latest: dict[str, tuple[NewEvent, int]] = {}
     first_seen: dict[str, NewEvent] = {}
     for event, version in accepted:
         if event.case_ref is None or version is None:
             continue
-        latest[event.case_ref] = (event, version)
-        first_seen.setdefault(event.case_ref, event)
+        key = case_key(event.case_ref)
+        latest[key] = (event, version)
+        first_seen.setdefault(key, event)
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for case_ref, (event, version) in latest.items():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from events.acceptance import Acceptance
 from events.model import NewEvent
+from events.references import prefix_problem
 from events.types import CASE_CLOSED, SUBJECT_ERASED, VOIDED
 
 
@@ -74,12 +75,57 @@ def closure(history: Iterable[Past]) -> Past | None:
     return latest if latest is not None and latest.type == CASE_CLOSED else None
 
 
-_NOTICE_NEEDS = {
-    "cpn": ("cpw", "A Community Protection Notice needs an earlier Community Protection Warning "
-            "(CPW) in the same case that has not been voided. Log the CPW first."),
-    "cpn-fpn": ("cpn", "A fixed penalty for a CPN breach needs an earlier Community Protection "
-                "Notice (CPN) in the same case that has not been voided. Log the CPN first."),
-}
+@dataclass(frozen=True)
+class Kind:
+    """A kind of event a rule of §3 speaks of: a type, and for a notice which notice it is."""
+
+    type: str
+    notice: str | None
+    #: Its name in words, for messages ("Community Protection Warning").
+    name: str
+    #: How a message's closing advice calls it ("notice", "decision").
+    short: str
+
+    def matches(self, type_: str, notice: str | None) -> bool:
+        return type_ == self.type and (self.notice is None or notice == self.notice)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A rule of §3: an event of the `dependent` kind needs an earlier standing `needed` one.
+
+    Logging checks it for the new event; voiding checks that every standing event still meets
+    it once the target is gone (`void_dependents`), so a rule added here binds both at once.
+    """
+
+    dependent: Kind
+    needed: Kind
+    field: str
+    message: str
+    #: Set where each needed event carries at most one dependent: the refusal when all do.
+    one_each: str | None = None
+
+
+_CPW = Kind("notice.issued", "cpw", "Community Protection Warning", "warning")
+_CPN = Kind("notice.issued", "cpn", "Community Protection Notice", "notice")
+_FPN = Kind("notice.issued", "cpn-fpn", "fixed penalty for a CPN breach", "fixed penalty")
+_APPLICATION = Kind("application.received", None, "ASB Case Review application", "application")
+_DECISION = Kind("threshold.decided", None, "threshold decision", "decision")
+
+#: The case rules of §3, in the order a new event is checked against them.
+NEEDS: tuple[Need, ...] = (
+    Need(_CPN, _CPW, "data.notice",
+         "A Community Protection Notice needs an earlier Community Protection Warning (CPW) in "
+         "the same case that has not been voided. Log the CPW first."),
+    Need(_FPN, _CPN, "data.notice",
+         "A fixed penalty for a CPN breach needs an earlier Community Protection Notice (CPN) "
+         "in the same case that has not been voided. Log the CPN first."),
+    Need(_DECISION, _APPLICATION, "case",
+         "A threshold decision needs an earlier ASB Case Review application in the same case. "
+         "Log the application first.",
+         one_each="Every application in this case already has a threshold decision: there is "
+                  "one decision per application. Void the wrong decision first to correct it."),
+)
 
 
 def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
@@ -102,10 +148,18 @@ def check_plan(event: NewEvent, acceptance: Acceptance) -> None:
         raise RuleBroken("type", problem)
 
 
-def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry]) -> None:
-    """The rules that depend on the case's earlier events."""
+def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry],
+               prefixes: dict[str, str | None] | None = None) -> None:
+    """The rules that depend on the case's earlier events (and the schemes' prefixes)."""
     if event.case_ref is None:
         return
+    # Checked before whether another scheme uses the reference, and for a case of any scheme
+    # but the event's own: the refusal is the same whether the reference is in use or not. A
+    # case already in the event's scheme (imported before prefixes were set) goes on.
+    if case_scheme != event.scheme and prefixes and (
+        problem := prefix_problem(event.case_ref, event.scheme, prefixes)
+    ):
+        raise RuleBroken("case", problem)
     if case_scheme is not None and case_scheme != event.scheme:
         # The same words whatever the other case's scheme, version or state: the writer may not
         # be allowed to know any of them.
@@ -115,35 +169,29 @@ def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseE
             "use another reference.",
         )
     standing = [entry for entry in history if not entry.voided]
-    if event.type == "notice.issued" and event.data.get("notice") in _NOTICE_NEEDS:
-        needed, message = _NOTICE_NEEDS[event.data["notice"]]
-        if not any(
-            e.type == "notice.issued" and e.notice == needed and e.occurred_at <= event.occurred_at
-            for e in standing
-        ):
-            raise RuleBroken("data.notice", message)
-    if event.type == "threshold.decided":
-        applications = [
-            e for e in standing
-            if e.type == "application.received" and e.occurred_at <= event.occurred_at
-        ]
-        decisions = [e for e in standing if e.type == "threshold.decided"]
-        if not applications:
-            raise RuleBroken(
-                "case",
-                "A threshold decision needs an earlier ASB Case Review application in the same "
-                "case. Log the application first.",
-            )
-        if len(decisions) >= len(applications):
-            raise RuleBroken(
-                "case",
-                "Every application in this case already has a threshold decision: there is one "
-                "decision per application. Void the wrong decision first to correct it.",
-            )
+    check_needs(event.type, event.data.get("notice"), event.occurred_at, standing)
+
+
+def check_needs(type_: str, notice: str | None, occurred_at: datetime,
+                standing: Sequence[CaseEntry]) -> None:
+    """Raise `RuleBroken` if an event of this kind at `occurred_at` lacks what `NEEDS` asks,
+    given the case's other `standing` events."""
+    for need in NEEDS:
+        if not need.dependent.matches(type_, notice):
+            continue
+        needed = [e for e in standing
+                  if need.needed.matches(e.type, e.notice) and e.occurred_at <= occurred_at]
+        if not needed:
+            raise RuleBroken(need.field, need.message)
+        if need.one_each is not None:
+            taken = [e for e in standing if need.dependent.matches(e.type, e.notice)]
+            if len(taken) >= len(needed):
+                raise RuleBroken(need.field, need.one_each)
 
 
 def check_void(event: NewEvent, target: VoidTarget | None) -> None:
-    """A void must point at an existing event of the same scheme, not voided, not itself a void."""
+    """A void must point at an existing event of the same scheme, not voided, not itself a void
+    (and one no later event needs: `events.dependents`, from the `NEEDS` here)."""
     if event.type != VOIDED:
         return
     target_id = event.data["target"]

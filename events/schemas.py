@@ -7,7 +7,7 @@ what a form needs (`label`, `hint`, plain-English `choices`); validators carry t
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
@@ -132,8 +132,13 @@ class EventData(Schema):
     class Meta:
         unknown = RAISE
 
+    #: What a form calls the event's `occurred_at`, in its messages ("Date of the referral
+    #: cannot be in the future"); types sharing a schema keep these neutral words.
+    occurred_label: ClassVar[str] = "Date the event happened"
+
 
 class ReferralReceived(EventData):
+    occurred_label = "Date of the referral"
     subject = _text(
         "Subject reference",
         required=False,
@@ -148,14 +153,17 @@ class ReferralReceived(EventData):
 
 
 class NoticeIssued(EventData):
+    occurred_label = "Date the notice was issued"
     notice = _vocabulary(NOTICES, "Notice", required=True)
 
 
 class ApplicationReceived(EventData):
+    occurred_label = "Date the application was received"
     applicant = _choice(APPLICANTS, "Applicant", required=False)
 
 
 class ThresholdDecided(EventData):
+    occurred_label = "Date of the threshold decision"
     met = fields.Boolean(
         required=True,
         truthy={True},
@@ -165,6 +173,7 @@ class ThresholdDecided(EventData):
 
 
 class PanelHeld(EventData):
+    occurred_label = "Date of the panel"
     panel = _vocabulary(PANELS, "Panel", required=True)
     cases = fields.List(
         fields.String(validate=[validate.Length(min=1), at_most("Each case reference", 64)]),
@@ -176,6 +185,7 @@ class PanelHeld(EventData):
 
 
 class CaseClosed(EventData):
+    occurred_label = "Date the case was closed"
     outcome = _text("Outcome", required=False, personal=True, limit=LONG_TEXT)
 
 
@@ -184,23 +194,27 @@ class NoData(EventData):
 
 
 class ProgrammeDelivered(EventData):
+    occurred_label = "Date the course was delivered"
     run = _text("Course run", required=True, hint="For example 'Tonbridge, spring 2025'")
     attendees = _count("Attendees", required=True)
     location = _text("Location", required=False)
 
 
 class EngagementRecorded(EventData):
+    occurred_label = "Date of the engagement"
     kind = _vocabulary(ENGAGEMENTS, "Kind of engagement", required=True)
     people = _count("People engaged", required=True)
     location = _text("Location", required=False)
 
 
 class IncidentReported(EventData):
+    occurred_label = "Date of the incident"
     category = _text("Category", required=True, hint="For example flytipping")
     location = _text("Location", required=True)
 
 
 class DeploymentMade(EventData):
+    occurred_label = "Date of the deployment"
     asset = _text("Asset", required=True, hint="For example camera 3")
     location = _text("Location", required=True)
 
@@ -210,6 +224,7 @@ class MemberChanged(EventData):
 
 
 class ReturnSubmitted(EventData):
+    occurred_label = "Date the return was submitted"
     indicator = _text("Indicator", required=True, hint="For example people-supported")
     quarter = fields.String(
         required=True,

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from events import rules
 from events.driver import IN_CHUNK, DriverSQL, Pending, in_list, sorted_parts
 from events.model import canonical_json, stored_from_row
+from events.references import case_key
 from events.subjects import readable_events
 from events.tables import EVENT_COLUMNS, column_kinds, events
 
@@ -84,9 +85,10 @@ def voided(driver: DriverSQL, event_ids: Iterable[str]) -> Later[set[str]]:
 
 
 def case_versions(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, tuple[str, int]]]:
-    """Each stored case's scheme and version (its number of events)."""
+    """Each stored case's scheme and version (its number of events), by `case_key`."""
     sent = driver.send_for_keys(
-        "SELECT case_ref, scheme, version FROM cases WHERE {}", "case_ref", case_refs
+        "SELECT case_ref, scheme, version FROM cases WHERE {}", "case_ref",
+        {case_key(ref) for ref in case_refs},
     )
     return lambda: {row[0]: (row[1], row[2]) for row in _rows(sent)}
 
@@ -99,17 +101,25 @@ def schemes(driver: DriverSQL, scheme_ids: Iterable[str]) -> Later[dict[str, boo
     return lambda: {row[0]: row[1] is not None for row in _rows(sent)}
 
 
+def case_prefixes(driver: DriverSQL) -> Later[dict[str, str | None]]:
+    """Every scheme's case reference prefix (None where it has none): a few dozen rows."""
+    sent = driver.send("SELECT scheme_id, case_prefix FROM schemes")
+    return lambda: {row[0]: row[1] for row in sent.rows()}
+
+
 def histories(driver: DriverSQL, case_refs: Iterable[str]) -> Later[dict[str, list[rules.CaseEntry]]]:
-    """The earlier events of each case that the case rules look back at, in log order."""
+    """The earlier events of each case that the case rules look back at, in log order, by
+    `case_key`: events stored under "asb-1" belong to the case "ASB-1" (the index on
+    upper(case_ref) finds them)."""
     # SQLite, without statistics, would find these through the index on type: every notice
     # in the log, a read that grows with it. `+` keeps it to the cases' own index.
     type_ = "+e.type" if driver.sqlite else "e.type"
     sent = driver.send_for_keys(
-        "SELECT e.event_id, e.case_ref, e.type, e.data, e.occurred_at, v.target_id"
+        "SELECT e.event_id, upper(e.case_ref), e.type, e.data, e.occurred_at, v.target_id"
         " FROM events e LEFT OUTER JOIN event_voids v ON v.target_id = e.event_id"
         f" WHERE {{}} AND {type_} IN {in_list(len(RULE_TYPES))} ORDER BY e.position",
-        "e.case_ref",
-        case_refs,
+        "upper(e.case_ref)",
+        {case_key(ref) for ref in case_refs},
         RULE_TYPES,
     )
 

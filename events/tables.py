@@ -60,6 +60,8 @@ events = sa.Table(
     sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
     sa.Index("ix_events_scheme_period", "scheme", "period"),
     sa.Index("ix_events_local_date", "local_date"),
+    #: References are case-insensitive (events.references): a case's events are found by this.
+    sa.Index("ix_events_case_ref_upper", sa.func.upper(sa.column("case_ref"))),
 )
 
 #: The events table's columns in its order: what every insert into the log names, and (all but
@@ -89,6 +91,7 @@ event_voids = sa.Table(
 )
 
 #: Each case's scheme and version (its number of events): the optimistic concurrency check.
+#: Keyed by `events.references.case_key` (capitals), whatever the case of its events' references.
 cases = sa.Table(
     "cases",
     metadata,
@@ -108,4 +111,6 @@ schemes = sa.Table(
     sa.Column("lead", sa.String(200), nullable=False),
     sa.Column("priority", sa.String(200), nullable=False),
     sa.Column("retired_at", UTCDateTime),
+    #: The start of its case references, before a hyphen ("ASB" for ASB-2026-0042).
+    sa.Column("case_prefix", sa.String(16)),
 )

@@ -10,14 +10,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from events.references import case_key
 from events.tables import events
 
 #: A scheme filter: None means every scheme, else only these.
 Schemes = set[str] | None
 
 #: The text filters, by query-string name, and the column each compares with.
-_TEXT_FILTERS = {"scheme": events.c.scheme, "type": events.c.type, "case": events.c.case_ref,
-                 "recorded_by": events.c.recorded_by}
+#: Case references are case-insensitive (`events.references`): compared in capitals.
+_TEXT_FILTERS: dict[str, sa.ColumnElement[Any]] = {
+    "scheme": events.c.scheme, "type": events.c.type, "case": sa.func.upper(events.c.case_ref),
+    "recorded_by": events.c.recorded_by}
 _DATE_LABELS = {"from": "The ‘from’ date", "to": "The ‘to’ date"}
 
 
@@ -55,8 +58,8 @@ def apply_filter(query: sa.Select[Any], chosen: EventFilter, readable: Schemes) 
     if readable is not None:
         query = query.where(events.c.scheme.in_(sorted(readable)))
     for name, column in _TEXT_FILTERS.items():
-        if getattr(chosen, name):
-            query = query.where(column == getattr(chosen, name))
+        if value := getattr(chosen, name):
+            query = query.where(column == (case_key(value) if name == "case" else value))
     if chosen.occurred_from is not None:
         query = query.where(events.c.local_date >= chosen.occurred_from)
     if chosen.occurred_to is not None:

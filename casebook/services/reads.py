@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from casebook.services.event_filter import EventFilter, Schemes, apply_filter
 from events.model import StoredEvent, stored_from_row
+from events.references import case_key
 from events.rules import CaseEntry, closure
 from events.subjects import open_text, subject_keys
 from events.tables import cases, event_voids, events, schemes
@@ -84,9 +85,9 @@ def scheme_names(connection: Connection) -> dict[str, str]:
 
 
 def find_case(connection: Connection, case_ref: str) -> CaseSummary | None:
-    """The case with this exact reference, if there is one."""
+    """The case with this reference, in any case ("asb-1" is "ASB-1"), if there is one."""
     row = connection.execute(
-        sa.select(*_CASE_COLUMNS).where(cases.c.case_ref == case_ref)
+        sa.select(*_CASE_COLUMNS).where(cases.c.case_ref == case_key(case_ref))
     ).first()
     return _case(row) if row is not None else None
 
@@ -96,7 +97,7 @@ def case_version(connection: Connection, case_ref: str, readable: Schemes) -> in
 
     A case of a scheme the reader may not read looks exactly like one nobody has opened.
     """
-    query = sa.select(cases.c.version).where(cases.c.case_ref == case_ref)
+    query = sa.select(cases.c.version).where(cases.c.case_ref == case_key(case_ref))
     if readable is not None:
         query = query.where(cases.c.scheme.in_(sorted(readable)))
     return int(connection.execute(query).scalar() or 0)
@@ -112,29 +113,34 @@ def search_cases(
         escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(
             sa.or_(
-                cases.c.case_ref == cleaned,
+                cases.c.case_ref == case_key(cleaned),
                 sa.func.upper(cases.c.case_ref).like(escaped.upper() + "%", escape="\\"),
             )
         )
     if readable is not None:
         query = query.where(cases.c.scheme.in_(sorted(readable)))
     query = query.order_by(
-        (cases.c.case_ref == cleaned).desc(), cases.c.last_occurred_at.desc(), cases.c.case_ref
+        (cases.c.case_ref == case_key(cleaned)).desc(), cases.c.last_occurred_at.desc(), cases.c.case_ref
     ).limit(limit)
     return [_case(row) for row in connection.execute(query)]
 
 
-def case_events(connection: Connection, case_ref: str) -> list[ListedEvent]:
-    """Every event of a case in the order stored, each with its void if voided."""
-    return _listed(connection, _with_voids().where(events.c.case_ref == case_ref)
-                   .order_by(events.c.position))
+def case_events(connection: Connection, case_ref: str, scheme: str | None = None) -> list[ListedEvent]:
+    """Every event of a case in the order stored, each with its void if voided: those stored
+    under its reference in any case, and of `scheme` only where given (the case's own, so two
+    schemes' references that differed only by case before 0011 never show in one timeline)."""
+    query = _with_voids().where(sa.func.upper(events.c.case_ref) == case_key(case_ref))
+    if scheme is not None:
+        query = query.where(events.c.scheme == scheme)
+    return _listed(connection, query.order_by(events.c.position))
 
 
 def events_after_version(
     connection: Connection, case_ref: str, version: int, readable: Schemes
 ) -> list[ListedEvent]:
     """The case's events added after the version a user last saw: none of a case not theirs."""
-    query = _with_voids().where(events.c.case_ref == case_ref, events.c.stream_version > version)
+    query = _with_voids().where(sa.func.upper(events.c.case_ref) == case_key(case_ref),
+                                events.c.stream_version > version)
     if readable is not None:
         query = query.where(events.c.scheme.in_(sorted(readable)))
     return _listed(connection, query.order_by(events.c.position))

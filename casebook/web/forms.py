@@ -37,6 +37,15 @@ class FormField:
     max_length: int | None = None
     #: Whether the partnership's plans may add values to its choices (spec §8).
     vocabulary: bool = False
+    #: The smallest and largest whole number the schema accepts, for a number's messages.
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def not_recorded(self) -> bool:
+        """Whether its radios offer "Not recorded": an optional choice, once picked, could not be
+        taken back otherwise."""
+        return self.kind == "radios" and not self.required
 
     @property
     def input_id(self) -> str:
@@ -58,6 +67,11 @@ class EventForm:
     @property
     def case_allowed(self) -> bool:
         return self.event_type.case is not CasePolicy.NONE
+
+    @property
+    def occurred_label(self) -> str:
+        """The event's date in the words of its messages, from its schema."""
+        return self.event_type.schema.occurred_label
 
 
 @dataclass
@@ -91,7 +105,9 @@ def _form_field(name: str, schema_field: fields.Field, adopted: Adopted) -> Form
         choices = metadata.get("choices") or {"true": "Yes", "false": "No"}
         return FormField(name, "boolean", label, hint, required, tuple(choices.items()))
     if isinstance(schema_field, fields.Integer):
-        return FormField(name, "number", label, hint, required)
+        ranges = [v for v in schema_field.validators if isinstance(v, validate.Range)]
+        low, high = (ranges[0].min, ranges[0].max) if ranges else (None, None)
+        return FormField(name, "number", label, hint, required, minimum=low, maximum=high)
     if isinstance(schema_field, fields.List):
         return FormField(name, "lines", label, hint, required)
     choices = _choices(schema_field, metadata)
@@ -139,11 +155,11 @@ def read_submission(
     if form.case_allowed and case_ref:
         line["case"] = case_ref
 
-    occurred, problem = _occurred_at(kept)
-    if problem:
-        errors["occurred_at"] = [problem]
-    else:
+    occurred, problem = _occurred_at(kept, form.occurred_label)
+    if occurred:
         line["occurred_at"] = occurred
+    if problem:
+        errors[problem[0]] = [problem[1]]
 
     for form_field in form.fields:
         raw = kept.get(form_field.input_id, "")
@@ -170,78 +186,30 @@ def _field_value(form_field: FormField, raw: str) -> Any:
     return text
 
 
-def _occurred_at(values: Mapping[str, str]) -> tuple[str, str]:
-    """The occurrence date (and optional local time) as ISO text, or an error in GOV.UK words."""
+def _occurred_at(values: Mapping[str, str], label: str) -> tuple[str, tuple[str, str] | None]:
+    """The occurrence date (and optional local time) as ISO text, and what is wrong with it in
+    GOV.UK words, keyed by the input that is wrong: a bad time keeps the date, so the date is
+    still checked."""
     parts = {name: values.get(f"occurred-{name}", "").strip() for name in ("day", "month", "year")}
     missing = [name for name in ("day", "month", "year") if not parts[name]]
+    lowered = label[0].lower() + label[1:]
     if len(missing) == 3:
-        return "", "Enter the date the event happened"
+        return "", ("occurred-day", f"Enter the {lowered}")
     if missing:
-        return "", f"The date the event happened must include a {' and '.join(missing)}"
+        return "", (f"occurred-{missing[0]}", f"{label} must include a {' and '.join(missing)}")
+    if not parts["year"].isdigit() or len(parts["year"]) != 4:
+        return "", ("occurred-year", f"{label} must have a year of 4 numbers, like 2025")
+    if parts["month"].isdigit() and not 1 <= int(parts["month"]) <= 12:
+        return "", ("occurred-month", f"{label} must be a real date: the month is 1 to 12")
     try:
         day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
-        return "", "The date the event happened must be a real date"
-    if day.year < 1900:
-        return "", "The year must include 4 numbers"
+        return "", ("occurred-day", f"{label} must be a real date")
     time_text = values.get("occurred-time", "").strip()
     if not time_text:
-        return day.isoformat(), ""
+        return day.isoformat(), None
     match = _TIME.match(time_text)
     if not match:
-        return "", "Enter the time as hours and minutes, like 14:30"
-    return f"{day.isoformat()}T{int(match[1]):02d}:{match[2]}:00", ""
-
-
-def field_id(error_key: str) -> str:
-    """The id of the input an interchange error key (like `data.cases.0`) belongs to."""
-    if error_key == "occurred_at":
-        return "occurred-day"
-    if error_key.startswith("data."):
-        return "data-" + error_key.split(".")[1]
-    return error_key
-
-
-def friendly(form: EventForm, error_key: str, message: str) -> str:
-    """A schema message said the GOV.UK way, naming the field as the form labels it."""
-    labels = {f.input_id: f for f in form.fields}
-    form_field = labels.get(field_id(error_key))
-    if error_key == "occurred_at" and message.startswith(("Must be", "Cannot be")):
-        return f"The date the event happened {message[0].lower()}{message[1:].rstrip('.')}"
-    if form_field is None:
-        if error_key == "type" and "does not log" in message:
-            return (f"This scheme does not log ‘{form.event_type.title}’ in the partnership’s "
-                    "plan for the year the event happened")
-        if error_key == "case" and "needs a case reference" in message:
-            return "Enter the case reference: this event must belong to a case"
-        return message
-    label = form_field.label
-    lowered = label[0].lower() + label[1:]
-    if message.startswith("Missing data for required field") or message.startswith(
-        "Field may not be null"
-    ):
-        verb = "Enter" if form_field.kind in ("text", "number", "lines") else "Select"
-        return f"{verb} {lowered}"
-    if message.startswith("Must be one of"):
-        return f"Select {lowered} from the list"
-    if message.startswith("Not a valid integer"):
-        return f"{label} must be a whole number, like 12"
-    if message.startswith("Must be greater than or equal to"):
-        return f"{label} must be 0 or more (and at most 1,000,000)"
-    if message.startswith("Shorter than minimum length"):
-        return f"Enter {lowered}"
-    if message.startswith("Longer than maximum length"):
-        return f"{label} is too long"
-    return message
-
-
-def submission_errors(form: EventForm, errors: Mapping[str, list[str]]) -> dict[str, str]:
-    """One message per input id, in the order the inputs appear on the page."""
-    by_input: dict[str, str] = {}
-    for key, messages in errors.items():
-        target = field_id(key)
-        if target not in by_input and messages:
-            by_input[target] = friendly(form, key, messages[0])
-    order = ["type", "scheme", "case", "occurred-day", *(f.input_id for f in form.fields)]
-    ranked = sorted(by_input.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    return dict(ranked)
+        return day.isoformat(), ("occurred-time",
+                                 "Time must be hours and minutes on the 24-hour clock, like 14:30")
+    return f"{day.isoformat()}T{int(match[1]):02d}:{match[2]}:00", None

@@ -13,15 +13,22 @@ from tests.test_casebook.conftest import csrf_token_from
 
 
 def post_form(client: FlaskClient, url: str, data: dict[str, Any],
-              form_url: str | None = None) -> TestResponse:
-    """GET the form (for its CSRF token and hidden fields), then POST `data` over its fields."""
+              form_url: str | None = None, *, confirm_new_case: bool = True) -> TestResponse:
+    """GET the form (for its CSRF token and hidden fields), then POST `data` over its fields;
+    where the log form asks "This opens a new case", answer yes (unless `confirm_new_case` is
+    False), as a user who means the new reference does."""
     page = client.get(form_url or url)
     assert page.status_code == 200, page.get_data(as_text=True)
     html = page.get_data(as_text=True)
     fields = hidden_fields(html)
     fields.update(data)
     fields["csrf_token"] = csrf_token_from(html)
-    return client.post(url, data=fields)
+    answer = client.post(url, data=fields)
+    asked = answer.get_data(as_text=True) if answer.status_code == 200 else ""
+    if confirm_new_case and 'name="new_case"' in asked:
+        fields.update(hidden_fields(asked))
+        return client.post(url, data=fields)
+    return answer
 
 
 def hidden_fields(html: str) -> dict[str, str]:

@@ -63,6 +63,12 @@ def test_an_officer_logs_a_referral_and_sees_it_on_the_timeline_and_the_dashboar
     accessible()
     page.get_by_role("button", name="Log event").click()
 
+    # A reference no case has yet is confirmed before anything is stored.
+    expect(page.locator("#new-case")).to_contain_text("This opens a new case: DA-2024-0101.")
+    screenshot("new-case-question")
+    accessible()
+    page.get_by_role("button", name="Yes, open the case").click()
+
     expect(page.get_by_role("heading", level=1)).to_have_text("Case DA-2024-0101")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Referral received logged in case DA-2024-0101")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from casebook.web.forms import form_for, read_submission, submission_errors
+from casebook.web.form_errors import submission_errors
+from casebook.web.forms import form_for, read_submission
 from casebook.web.pages.describe import occurred
 from events.interchange import InvalidEvent, parse_event
 from events.types import EVENT_TYPES, event_type
@@ -64,17 +65,19 @@ def test_booleans_are_read_as_yes_or_no() -> None:
     assert submission.line["data"] == {"met": False}
 
 
-@pytest.mark.parametrize(("day", "month", "year", "message"), [
-    ("", "", "", "Enter the date the event happened"),
-    ("3", "", "2024", "The date the event happened must include a month"),
-    ("31", "2", "2024", "The date the event happened must be a real date"),
+@pytest.mark.parametrize(("day", "month", "year", "where", "message"), [
+    ("", "", "", "occurred-day", "Enter the date of the incident"),
+    ("3", "", "2024", "occurred-month", "Date of the incident must include a month"),
+    ("31", "2", "2024", "occurred-day", "Date of the incident must be a real date"),
+    ("3", "5", "24", "occurred-year", "Date of the incident must have a year of 4 numbers, like 2025"),
 ])
-def test_a_bad_date_is_named_in_govuk_words(day: str, month: str, year: str, message: str) -> None:
+def test_a_bad_date_is_named_in_govuk_words(day: str, month: str, year: str, where: str,
+                                            message: str) -> None:
     form = form_for(event_type("incident.reported"))
     submission = read_submission(form, "asb-enforcement", {
         "occurred-day": day, "occurred-month": month, "occurred-year": year,
     })
-    assert submission.errors == {"occurred_at": [message]}
+    assert submission.errors == {where: [message]}
 
 
 def test_schema_errors_are_said_per_field_with_the_form_labels() -> None:

@@ -83,7 +83,7 @@ def test_mistakes_are_listed_in_an_error_summary_linked_to_each_field_with_the_i
     })
     assert response.status_code == 422
     assert error_summary_links(response) == {
-        "occurred-day": "The date the event happened must be a real date",
+        "occurred-day": "Date of the panel must be a real date",
         "data-panel": "Select panel",
         "data-recommendations": "Recommendations made must be a whole number, like 12",
     }
@@ -144,7 +144,8 @@ def test_sending_the_same_form_twice_stores_the_event_once(
 ) -> None:
     signed_in(client, "officer")
     html = client.get(REFERRAL_FORM).get_data(as_text=True)
-    fields = hidden_fields(html) | {"case": "DA-1", **date_fields("3")}
+    # The user has answered yes to "This opens a new case".
+    fields = hidden_fields(html) | {"case": "DA-1", "new_case": "DA-1", **date_fields("3")}
     first = client.post(REFERRAL_FORM, data=fields)
     second = client.post(REFERRAL_FORM, data=fields)
     assert first.status_code == second.status_code == 303
@@ -183,7 +184,7 @@ def test_a_sent_form_changed_and_sent_again_asks_before_logging_a_second_event(
     client: FlaskClient, signed_in: SignedIn, engine: Engine
 ) -> None:
     signed_in(client, "officer")
-    fields = hidden_fields(client.get(REFERRAL_FORM).get_data(as_text=True))
+    fields = hidden_fields(client.get(REFERRAL_FORM).get_data(as_text=True)) | {"new_case": "DA-1"}
     assert client.post(REFERRAL_FORM, data=fields | {"case": "DA-1", **date_fields("3")}
                        ).status_code == 303
     changed = client.post(REFERRAL_FORM, data=fields | {"case": "DA-1", **date_fields("4")})

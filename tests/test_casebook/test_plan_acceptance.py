@@ -29,7 +29,7 @@ from tests.test_casebook.plan_words import (
 )
 
 #: "ASB Case Review application received", logged under ASB casework as a new user might.
-MISPLACED = event("application.received", "asb-casework", "2024-05-03", "ASB-2024-0040")
+MISPLACED = event("application.received", "asb-casework", "2024-05-03", "2024-0040")
 CLOSURE = ("notice", NEW_VALUE, NEW_LABEL)
 
 

@@ -68,7 +68,7 @@ def test_a_type_the_scheme_does_not_log_cannot_be_chosen_nor_logged(
                        {"case": "ASB-2024-0050", **date_fields("3")})
     assert posted.status_code == 422
     assert error_summary_links(posted) == {"type": (
-        "This scheme does not log ‘ASB Case Review application received’ in the "
+        "ASB casework does not log ‘ASB Case Review application received’ in the "
         "partnership’s plan for the year the event happened")}
     assert 'id="type"' in posted.get_data(as_text=True)
 

@@ -143,7 +143,7 @@ BAD_LINES: dict[str, tuple[Any, str, str]] = {
         "data.target", "There is no event"),
     "a case that belongs to another scheme": (
         _line("referral.received", "mediation", "DA-1"), "case",
-        "This case reference cannot be used in the scheme 'mediation'"),
+        "Case reference cannot begin with DA-, the prefix of another scheme's cases"),
 }
 
 

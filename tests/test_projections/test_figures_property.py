@@ -18,6 +18,7 @@ from events.store import import_lines
 from projections.rebuild import project, rebuild
 from tests.helpers import log, summary
 from tests.naive_figures import LONDON, moment_of, naive_summary
+from tests.void_rules import voidable
 
 FIRST_DAY = date(2022, 10, 1)
 DAYS = (date(2025, 3, 31) - FIRST_DAY).days
@@ -141,7 +142,8 @@ class History:
                      people=pick(st.integers(0, 200)))
         elif kind == "void":
             targets = [line for line in self.lines
-                       if line["type"] != "event.voided" and line["id"] not in self.voided]
+                       if line["type"] != "event.voided" and line["id"] not in self.voided
+                       and voidable(self.lines, line, self.voided)]
             if targets:
                 target = pick(st.sampled_from(targets))
                 self.voided.add(target["id"])

@@ -27,6 +27,7 @@ from projections.plan_check import read_plan
 from projections.rebuild import rebuild
 from tests.helpers import adopt_figures, event, log, summary, void
 from tests.naive_figures import LONDON, naive_figures
+from tests.void_rules import voidable
 
 YEARS = (2023, 2024, 2025)
 SCHEMES = ("asb-casework", "davss", "community-events", "channel")
@@ -168,7 +169,8 @@ class History:
 
     def _void(self) -> dict[str, Any] | None:
         targets = [line for line in self.lines
-                   if line["type"] != "event.voided" and line["id"] not in self.voided]
+                   if line["type"] != "event.voided" and line["id"] not in self.voided
+                   and voidable(self.lines, line, self.voided)]
         if not targets:
             return None
         target = self.draw(st.sampled_from(targets))

@@ -35,7 +35,7 @@ VERSION_FIELDS = ("case_version", "seen")
 #: The words of the one refusal allowed to differ from a new reference's answer.
 REFUSED = "This case reference cannot be used in"
 
-_MADE_UP = re.compile(r"NOCASE-[0-9a-f]{8}")
+_MADE_UP = re.compile(r"NOCASE-[0-9A-F]{8}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
 _NONCE = re.compile(r"nonce(=\"|-)[A-Za-z0-9_\-+/=]+")
@@ -43,8 +43,8 @@ _POSITIONS = re.compile(r'"positions":\{[^}]*\}')
 
 
 def made_up_ref() -> str:
-    """A case reference nobody has used."""
-    return f"NOCASE-{uuid.uuid4().hex[:8]}"
+    """A case reference nobody has used (in capitals, as references are stored)."""
+    return f"NOCASE-{uuid.uuid4().hex[:8].upper()}"
 
 
 def alike(text: str, *refs: str) -> str:

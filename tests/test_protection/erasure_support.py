@@ -105,7 +105,9 @@ def subject_cases(plan: Plan, subject: str, cases: list[str], *, scheme: str = "
                 data = data_for(type_name, subject,
                                 texts(plan.erased_texts, f"{type_name} to void {case}"))
                 voidable.append(plan.add(event(type_name, scheme, next(day), case, **data)))
-        for target in voidable:
+        # Newest first: an event a later one depends on (an application, its decision) can only
+        # be voided once what depends on it is.
+        for target in reversed(voidable):
             plan.add(void(target, reason=_texts(plan.erased_texts, f"void {case}"),
                           occurred_at=next(day)))
 

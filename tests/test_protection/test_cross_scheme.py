@@ -51,8 +51,11 @@ class ForeignCase:
         return self.standing, self.voided, self.the_void
 
 
-def foreign_case(engine: Engine, case_ref: str = "ASB-2023-0417") -> ForeignCase:
-    """An asb-casework case with a subject, a voided notice (with a reason) and an outcome."""
+def foreign_case(engine: Engine, case_ref: str = "HOUSING-2023-0417") -> ForeignCase:
+    """An asb-casework case with a subject, a voided notice (with a reason) and an outcome.
+
+    Its reference has no scheme's prefix (as references made before casebook have not), so
+    what keeps it from another scheme is the rule that a reference in use is theirs alone."""
     warning = notice("warning-letter", case=case_ref, occurred_at="2024-05-02")
     stored = log(
         engine,
@@ -79,11 +82,20 @@ def test_a_stale_log_form_for_another_schemes_case_lists_none_of_its_events(
     signed_in(client, "partner", ["davss"])
     form = client.get("/log/davss/case.closed").get_data(as_text=True)
 
-    def send(case_ref: str, seen: int) -> Any:
+    def send(case_ref: str, seen: int, confirmed: bool = True) -> Any:
+        # `confirmed`: the user has answered yes to "This opens a new case".
         return client.post("/log/davss/case.closed", data=hidden_fields(form) | {
             "case": case_ref, "version_case": case_ref, "case_version": str(seen),
-            "event_id": str(uuid.uuid4()), **date_fields("21"), "data-outcome": "Probe"})
+            "event_id": str(uuid.uuid4()), **date_fields("21"), "data-outcome": "Probe",
+            **({"new_case": case_ref} if confirmed else {})})
 
+    # Another scheme's case is, to the form's question, a reference nobody has used.
+    made_up = made_up_ref()
+    asked, asked_made_up = send(foreign.case_ref, 0, False), send(made_up, 0, False)
+    assert asked.status_code == asked_made_up.status_code == 200
+    assert f"This opens a new case: {foreign.case_ref}. Continue?" in text_of(asked)
+    assert alike(asked.get_data(as_text=True), foreign.case_ref) == alike(
+        asked_made_up.get_data(as_text=True), made_up)
     for seen in (0, 1, foreign.version, foreign.version + 3):
         answer = send(foreign.case_ref, seen)
         page = answer.get_data(as_text=True)
@@ -96,8 +108,7 @@ def test_a_stale_log_form_for_another_schemes_case_lists_none_of_its_events(
             assert alike(page, foreign.case_ref) == alike(expected.get_data(as_text=True))
         else:
             assert answer.status_code == 422
-            assert ("This case reference cannot be used in the scheme 'davss'"
-                    in text_of(answer))
+            assert "This case reference cannot be used in" in text_of(answer)
     assert _case_unchanged(engine, foreign)
 
 
@@ -176,7 +187,7 @@ def test_the_store_refuses_a_void_across_schemes_as_a_void_of_nothing(engine: En
 def test_the_store_refuses_another_schemes_case_reference_naming_no_scheme(
         engine: Engine) -> None:
     foreign = foreign_case(engine)
-    other = log(engine, referral(scheme="mediation", case="MED-2024-0007"))[0]
+    other = log(engine, referral(scheme="mediation", case="OLD-2024-0007"))[0]
 
     def refusal(case_ref: str) -> tuple[str, str]:
         with pytest.raises(EventsRefused) as refused:
@@ -187,6 +198,12 @@ def test_the_store_refuses_another_schemes_case_reference_naming_no_scheme(
     assert refusal(foreign.case_ref) == refusal(other.case_ref or "") == (
         "case", "This case reference cannot be used in the scheme 'davss': check it, or use "
                 "another reference.")
+    # A reference with another scheme's prefix is refused for its prefix alone: in use or not,
+    # in any case, the answer is the same.
+    prefixed = foreign_case(engine, "ASB-2023-0418")
+    assert refusal(prefixed.case_ref) == refusal("asb-2023-0418") == refusal("ASB-2099-0001") == (
+        "case", "Case reference cannot begin with ASB-, the prefix of another scheme's cases: "
+                "check it, or use a reference beginning DA- for this scheme.")
 
 
 # --- (d) the hidden version of the log form -------------------------------------------------
@@ -210,7 +227,7 @@ def test_the_log_form_gives_another_schemes_case_the_version_of_a_case_not_opene
 def test_no_route_tells_a_partner_anything_of_another_schemes_case_or_events(
         app: Flask, engine: Engine, make_user: MakeUser) -> None:
     foreign = foreign_case(engine)
-    other = log(engine, referral(scheme="mediation", case="MED-2024-0007"))[0]
+    other = log(engine, referral(scheme="mediation", case="OLD-2024-0007"))[0]
     other_ref = other.case_ref or ""
     # The probes try every type in the partner's scheme: its plans let it log them all.
     let_log_any_type(engine, "davss", ["2024/25", "2025/26"])

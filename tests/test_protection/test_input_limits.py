@@ -88,7 +88,7 @@ def test_the_log_form_refuses_a_date_before_2000_and_says_so(
                          {"case": "DA-1", **date_fields("1", "1", "1900")})
     assert response.status_code == 422
     assert error_summary_links(response)["occurred-day"] == (
-        "The date the event happened must be on or after 1 January 2000")
+        "Date of the referral must be on or after 1 January 2000")
     assert exported(engine) == []
 
 

@@ -218,7 +218,10 @@ def _paths(spec: APISpec, max_events: int, default_page: int, max_page: int) -> 
                 **_denied(),
                 "409": _json(Conflict, "A case changed since the expected version."),
                 "413": _json(Refusal, "Too many events, or too large a body."),
-                "422": _json(Refusal, "Some events were refused; nothing was stored."),
+                "422": _json(Refusal, "Some events were refused; nothing was stored. A void "
+                                      "of an event a later event of its case depends on lists "
+                                      "the ids of those events under `data.dependents`: void "
+                                      "them first, or earlier in the same list."),
             },
         },
         "get": {

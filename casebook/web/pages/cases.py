@@ -14,6 +14,7 @@ from casebook.web.audit import CASE_DENIED, audited
 from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.pages import describe
 from events.db import reading
+from events.references import case_key
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -33,7 +34,7 @@ def search() -> Any:
     with reading(engine()) as connection:
         found = reads.search_cases(connection, text, readable)
         names = reads.scheme_names(connection)
-    exact = [c for c in found if c.case_ref == text]
+    exact = [c for c in found if c.case_ref == case_key(text)]
     return render_template("cases/search.html", q=text, cases=found, names=names,
                            exact=exact[0] if exact else None)
 
@@ -47,7 +48,7 @@ def show(case_ref: str) -> Any:
         case = reads.find_case(connection, case_ref)
         if case is None or not can_read_events(current_user, case.scheme):
             abort(404)
-        timeline = reads.case_events(connection, case_ref)
+        timeline = reads.case_events(connection, case_ref, case.scheme)
         schemes = {s.scheme_id: s for s in reads.all_schemes(connection)}
     scheme = schemes.get(case.scheme)
     return render_template(

@@ -15,8 +15,10 @@ from casebook.services.recording import record
 from casebook.settings import time_limits
 from casebook.web.audit import CASE_DENIED, audited, named_in_form, shown
 from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
-from casebook.web.forms import EventForm, form_for, read_submission, submission_errors
+from casebook.web.form_errors import merged_errors, submission_errors
+from casebook.web.forms import EventForm, form_for, read_submission
 from casebook.web.pages import describe
+from casebook.web.pages.new_case import CONFIRMED, new_case_step, offered_reference
 from events.clock import utc_now
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
@@ -27,6 +29,9 @@ from events.types import EVENT_TYPES, EventType
 from projections.catalogue import NoPlan, load_plans
 
 bp = Blueprint("log", __name__, url_prefix="/log")
+
+#: Sent by the choice pages' forms, so "Continue" with nothing chosen is told apart from arriving.
+_ANSWERED = "answered"
 
 
 def loggable_schemes() -> list[reads.Scheme]:
@@ -69,7 +74,8 @@ def choose_scheme() -> Any:
     case = request.args.get("case", "").strip()
     chosen = request.args.get("scheme")
     error = None
-    if chosen is not None:
+    # "Continue" with no radio chosen sends only the form's marker: say so, never reload silently.
+    if chosen is not None or _ANSWERED in request.args:
         if chosen in {s.scheme_id for s in schemes}:
             return redirect(url_for("log.choose_type", scheme_id=chosen, case=case or None,
                                     seen=request.args.get("seen")))
@@ -89,7 +95,7 @@ def choose_type(scheme_id: str) -> Any:
     case = request.args.get("case", "").strip()
     chosen = request.args.get("type")
     error = None
-    if chosen is not None:
+    if chosen is not None or _ANSWERED in request.args:
         if chosen in {t.name for t in types}:
             return redirect(url_for("log.event_form", scheme_id=scheme_id, type_name=chosen,
                                     case=case or None, seen=request.args.get("seen")))
@@ -128,11 +134,16 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     seen_version = _int(request.form.get("case_version"))
     case = submission.line.get("case")
 
-    event, errors = _parsed(submission.line)
-    errors.update(submission.errors)
+    event, parsed = _parsed(submission.line)
+    errors = merged_errors(submission, parsed, time_limits())
     if event is None or errors:
-        return _render(form, scheme, submission.values, submission_errors(form, errors),
+        return _render(form, scheme, submission.values, _said(form, scheme, errors),
                        event_id=event_id, version_case=version_case, case_version=seen_version)
+    refused, new_case = new_case_step(event, request.form.get(CONFIRMED, ""))
+    if refused or new_case:
+        return _render(form, scheme, submission.values, _said(form, scheme, refused),
+                       event_id=event_id, version_case=version_case, case_version=seen_version,
+                       new_case=new_case)
 
     expected = {}
     if case and case == version_case and seen_version is not None:
@@ -157,7 +168,7 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
                        status=409)
     if stored is None:
         return _render(form, scheme, submission.values,
-                       submission_errors(form, recorded.refusals.get(0, {})),
+                       _said(form, scheme, recorded.refusals.get(0, {})),
                        event_id=event_id, version_case=version_case, case_version=seen_version)
 
     flash(f"{describe.type_title(stored.type)} logged"
@@ -165,6 +176,11 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
     if stored.case_ref:
         return redirect(url_for("cases.show", case_ref=stored.case_ref), code=303)
     return redirect(url_for("events.show", event_id=stored.event_id), code=303)
+
+
+def _said(form: EventForm, scheme: reads.Scheme, errors: dict[str, list[str]]) -> dict[str, str]:
+    """The errors as the page says them: the scheme by its name, never its id."""
+    return submission_errors(form, errors, scheme_id=scheme.scheme_id, scheme_name=scheme.name)
 
 
 def _parsed(line: dict[str, Any]) -> tuple[NewEvent | None, dict[str, list[str]]]:
@@ -182,11 +198,13 @@ def _parsed(line: dict[str, Any]) -> tuple[NewEvent | None, dict[str, list[str]]
 def _render(form: EventForm, scheme: reads.Scheme, values: dict[str, str],
             errors: dict[str, str], *, event_id: str, version_case: str,
             case_version: int | None, changes: list[reads.ListedEvent] | None = None,
-            resent: bool = False, status: int | None = None) -> Any:
+            resent: bool = False, status: int | None = None, new_case: str | None = None) -> Any:
     page = render_template(
         "log/event_form.html",
         form=form, scheme=scheme, values=values, errors=errors, event_id=event_id,
         version_case=version_case, case_version=case_version, changes=changes, resent=resent,
+        new_case=new_case,
+        next_reference=offered_reference(scheme.scheme_id) if form.case_allowed else None,
     )
     if status is None:
         status = 422 if errors else 200
@@ -224,4 +242,4 @@ def _int(raw: str | None) -> int | None:
 
 @bp.context_processor
 def _describe() -> dict[str, Any]:
-    return {"describe": describe}
+    return {"describe": describe, "answered": _ANSWERED}
