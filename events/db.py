@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,9 +124,27 @@ def _configure_sqlite(engine: Engine, tuning: SQLiteTuning) -> None:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed on success, rolled back on any error."""
-    with _writer(engine).connect() as connection, connection.begin():
+    """A write transaction: committed on success, rolled back on any error.
+
+    On SQLite, the threads of one process take their turns through a lock of the engine's
+    before they ask SQLite for its write lock: SQLite's busy handler polls, and under many
+    threads one of them could lose every poll for the whole busy timeout ("database is
+    locked"). Waiting on the lock, a thread is woken when the one before it has committed.
+    """
+    turn = _turns(engine)
+    with turn, _writer(engine).connect() as connection, connection.begin():
         yield connection
+
+
+def _turns(engine: Engine) -> AbstractContextManager[Any]:
+    """The engine's lock for writers' turns on SQLite (re-entrant); nothing on PostgreSQL,
+    whose writers queue on the server."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    lock: threading.RLock | None = engine.__dict__.get("_casebook_turns")
+    if lock is None:
+        lock = engine.__dict__.setdefault("_casebook_turns", threading.RLock())
+    return lock
 
 
 def _writer(engine: Engine) -> Engine:
