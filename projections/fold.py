@@ -15,6 +15,7 @@ from typing import Any
 
 from events.model import StoredEvent
 from events.quarters import Quarter, one_year_before
+from events.references import case_key
 from events.types import VOIDED
 from projections.definitions import NOT_RECORDED, Figure, FigureIndex
 
@@ -130,7 +131,7 @@ def _distinct(changes: Changes, figure: Figure, event: StoredEvent, sign: int) -
         return
     # A case is one case however its reference was typed ("asb-1" logged before references
     # were stored upper case, "ASB-1" since).
-    member = str(member).upper() if figure.argument == "case" else str(member)
+    member = case_key(str(member)) if figure.argument == "case" else str(member)
     changes.members[(figure.id, QUARTER, event.period, member)] += sign
     changes.members[(figure.id, YEAR, Quarter.from_index(event.period).start_year, member)] += sign
     changes.members[(figure.id, DAY, event.local_date.toordinal(), member)] += sign

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from casebook.services.reads import ListedEvent, period_events
 from events.quarters import Quarter
+from events.references import case_key
 from projections.definitions import Figure
 from projections.tables import current_generation
 
@@ -100,7 +101,7 @@ def distinct_value(figure: Figure, listed: ListedEvent) -> str | None:
     event = listed.event
     if figure.argument == "case":
         # One case however its reference was typed, as the figure counts it.
-        return None if event.case_ref is None else event.case_ref.upper()
+        return None if event.case_ref is None else case_key(event.case_ref)
     value = event.data.get(figure.argument or "")
     return None if value is None else str(value)
 
