@@ -76,8 +76,7 @@ def reminder_body(username: str, quarter: Quarter, entries: list[dict[str, Any]]
         *(f"- {e['scheme_name']}: {e['indicator']} ({e['label']})" for e in entries),
         "",
         f"Returns for the quarter were due by {_day(due)}. To send one, sign in to casebook, "
-        "choose Log an event, the scheme, then \"Quarterly return submitted\", and give the "
-        f"indicator, the quarter {quarter} and the value.",
+        f"choose Submit a return, then the return, the quarter {quarter} and the value.",
         "",
         "This reminder is sent once for each quarter.",
     ]

@@ -30,6 +30,7 @@ BLUEPRINTS = [
     "casebook.web.pages.admin:bp",
     "casebook.web.pages.messages:bp",
     "casebook.web.pages.log:bp",
+    "casebook.web.pages.returns:bp",
     "casebook.web.pages.cases:bp",
     "casebook.web.pages.void:bp",
     "casebook.web.pages.eventlog:bp",
@@ -48,12 +49,19 @@ GOVUK_DIST = Path(__file__).parent.parent / "static" / "govuk"
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     ("Dashboard", "dashboard.index", READ_FIGURES),
     ("Log an event", "log.choose_scheme", LOG_EVENTS),
+    ("Submit a return", "returns.index", LOG_EVENTS),
     ("Cases", "cases.search", READ_EVENTS),
     ("Event log", "events.index", READ_EVENTS),
     ("Summaries", "summaries.index", READ_FIGURES),
     ("Plan", "plan.years", READ_FIGURES),
     ("Admin", "admin.index", ADMINISTER),
 ]
+
+#: Navigation items shown only when a check ("module:function") says so, by endpoint.
+SHOWN_WHEN: dict[str, str] = {
+    # Only those who log to a scheme whose plan expects returns have one to submit.
+    "returns.index": "casebook.web.pages.returns:offers_returns",
+}
 
 #: What an error page says, by status code: title and the sentences under it.
 ERROR_PAGES: dict[int, tuple[str, list[str]]] = {
@@ -124,11 +132,19 @@ def navigation() -> list[dict[str, Any]]:
     role = role_of(current_user)
     items = []
     for label, endpoint, capability in NAVIGATION:
-        if not may(role, capability):
+        if not may(role, capability) or not _shown(endpoint):
             continue
         current = request.blueprint == endpoint.partition(".")[0]
         items.append({"text": label, "href": url_for(endpoint), "active": current})
     return items
+
+
+def _shown(endpoint: str) -> bool:
+    check = SHOWN_WHEN.get(endpoint)
+    if check is None:
+        return True
+    module, _, attribute = check.partition(":")
+    return bool(getattr(importlib.import_module(module), attribute)())
 
 
 def csp_nonce() -> str:

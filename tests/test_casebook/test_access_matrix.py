@@ -44,6 +44,7 @@ ACCESS: dict[str, str | frozenset[str]] = {
     "admin.": ADMIN,
     "messages.": ADMIN,
     "log.": STAFF,
+    "returns.": STAFF,
     "cases.": STAFF,
     "void.": STAFF,
     "events.": STAFF,

@@ -52,6 +52,7 @@ SHOWS_NO_PERSONAL_DATA: dict[str, str] = {
     "messages.user_email": "sets a staff account's email address, then redirects",
     "log.choose_scheme": "the schemes the user may log to",
     "log.choose_type": "the event types",
+    "returns.index": "the return form and the returns submitted: counts, never a person or a case",
     "dashboard.index": "figures only: counts, never a person or a case",
     "summaries.index": "the list of stored summaries",
     "summaries.returns": "which partner returns are missing",
