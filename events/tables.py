@@ -113,4 +113,7 @@ schemes = sa.Table(
     sa.Column("retired_at", UTCDateTime),
     #: The start of its case references, before a hyphen ("ASB" for ASB-2026-0042).
     sa.Column("case_prefix", sa.String(16)),
+    #: What falls due on its cases and when (`projections.due_items.DueRules`): JSON of the
+    #: settings changed from the defaults; NULL where none are.
+    sa.Column("due_rules", sa.Text),
 )

@@ -11,12 +11,13 @@ from flask_login import current_user
 from casebook.database import engine
 from casebook.models import User, reading_session
 from casebook.roles import ADMINISTER, ALL_SCHEMES, DESCRIPTIONS, ROLES, SCHEME_LIMITED
-from casebook.services import accounts, case_references, two_step
+from casebook.services import accounts, case_references, due_settings, two_step
 from casebook.services.access_log import access_log as access_log_table
 from casebook.services.accounts import SCHEME_FIELDS, AccountError
 from casebook.web.audit import audited
 from casebook.web.auth import requires
 from events.db import reading
+from projections.due_items import DueRules
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -179,23 +180,28 @@ def schemes() -> Any:
 @bp.route("/schemes/new", methods=["GET", "POST"])
 def new_scheme() -> Any:
     """Add a scheme."""
-    form = {"scheme_id": "", **{name: "" for name in SCHEME_FIELDS}, "case_prefix": ""}
+    form = {"scheme_id": "", **{name: "" for name in SCHEME_FIELDS}, "case_prefix": "",
+            **due_settings.form_values(DueRules())}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = {name: request.form.get(name, "").strip() for name in form}
+        form = {name: request.form.get(name, _kept(name, form)).strip() for name in form}
         fields = {name: form[name] for name in SCHEME_FIELDS}
+        # The numbers are checked before anything is written, so a wrong one changes nothing.
+        rules, errors = due_settings.check_due_rules(form)
         try:
-            prefix = case_references.check_prefix(form["scheme_id"], form["case_prefix"])
-            accounts.add_scheme(form["scheme_id"], fields, current_user.username)
-            if prefix:
-                case_references.set_prefix(form["scheme_id"], prefix, current_user.username)
+            if rules is not None:
+                prefix = case_references.check_prefix(form["scheme_id"], form["case_prefix"])
+                accounts.add_scheme(form["scheme_id"], fields, current_user.username)
+                if prefix:
+                    case_references.set_prefix(form["scheme_id"], prefix, current_user.username)
+                due_settings.set_due_rules(form["scheme_id"], rules, current_user.username)
         except AccountError as error:
             errors[error.field] = error.message
-        else:
+        if not errors:
             flash(f"Scheme {form['name']} added.", "success")
             return redirect(url_for("admin.scheme", scheme_id=form["scheme_id"]))
     return render_template("admin/scheme_form.html", form=form, errors=errors, scheme=None,
-                           history=[])
+                           history=[], due_settings=due_settings.SETTINGS)
 
 
 @bp.route("/schemes/<scheme_id>", methods=["GET", "POST"])
@@ -205,25 +211,37 @@ def scheme(scheme_id: str) -> Any:
     if found is None:
         abort(404)
     form = {"scheme_id": scheme_id, **{name: getattr(found, name) for name in SCHEME_FIELDS},
-            "case_prefix": case_references.scheme_prefix(scheme_id)}
+            "case_prefix": case_references.scheme_prefix(scheme_id),
+            **due_settings.form_values(due_settings.scheme_due_rules(scheme_id))}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form.update({name: request.form.get(name, "").strip()
-                     for name in (*SCHEME_FIELDS, "case_prefix")})
+        form.update({name: request.form.get(name, _kept(name, form)).strip() for name in form
+                     if name != "scheme_id"})
+        # The numbers are checked before anything is written, so a wrong one changes nothing.
+        rules, errors = due_settings.check_due_rules(form)
         try:
-            case_references.check_prefix(scheme_id, form["case_prefix"])
-            changed = accounts.change_scheme(
-                scheme_id, {name: form[name] for name in SCHEME_FIELDS}, current_user.username)
-            changed += case_references.set_prefix(scheme_id, form["case_prefix"],
-                                                  current_user.username)
+            if rules is not None:
+                case_references.check_prefix(scheme_id, form["case_prefix"])
+                changed = accounts.change_scheme(
+                    scheme_id, {name: form[name] for name in SCHEME_FIELDS}, current_user.username)
+                changed += case_references.set_prefix(scheme_id, form["case_prefix"],
+                                                      current_user.username)
+                changed += due_settings.set_due_rules(scheme_id, rules, current_user.username)
         except AccountError as error:
             errors[error.field] = error.message
-        else:
+        if not errors:
             flash(f"{changed} change{'s' if changed != 1 else ''} saved." if changed
                   else "Nothing was changed.", "success")
             return redirect(url_for("admin.scheme", scheme_id=scheme_id))
     return render_template("admin/scheme_form.html", form=form, errors=errors, scheme=found,
-                           history=accounts.scheme_history(scheme_id))
+                           history=accounts.scheme_history(scheme_id),
+                           due_settings=due_settings.SETTINGS)
+
+
+def _kept(name: str, form: dict[str, str]) -> str:
+    """What a field left out of a post stands for: a due rule keeps its number (a post from a
+    script or an older page need not send them), any other field is empty."""
+    return form[name] if name in due_settings.NAMES else ""
 
 
 @bp.post("/schemes/<scheme_id>/retired")
