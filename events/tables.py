@@ -41,7 +41,7 @@ events = sa.Table(
     metadata,
     sa.Column("position", Position, primary_key=True, autoincrement=True),
     sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-    sa.Column("type", sa.String(64), nullable=False, index=True),
+    sa.Column("type", sa.String(64), nullable=False),
     sa.Column("version", sa.SmallInteger, nullable=False),
     sa.Column("scheme", sa.String(64), nullable=False),
     sa.Column("case_ref", sa.String(64)),
@@ -59,9 +59,13 @@ events = sa.Table(
     sa.Column("chain", sa.String(64)),
     sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
     sa.Index("ix_events_scheme_period", "scheme", "period"),
-    sa.Index("ix_events_local_date", "local_date"),
     #: References are case-insensitive (events.references): a case's events are found by this.
     sa.Index("ix_events_case_ref_upper", sa.func.upper(sa.column("case_ref"))),
+    #: The event log's filters, each followed by the position it pages by (migration 0014).
+    sa.Index("ix_events_scheme_position", "scheme", "position"),
+    sa.Index("ix_events_type_position", "type", "position"),
+    sa.Index("ix_events_recorded_by_position", "recorded_by", "position"),
+    sa.Index("ix_events_local_date_position", "local_date", "position"),
 )
 
 #: The events table's columns in its order: what every insert into the log names, and (all but

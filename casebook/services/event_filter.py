@@ -65,3 +65,20 @@ def apply_filter(query: sa.Select[Any], chosen: EventFilter, readable: Schemes) 
     if chosen.occurred_to is not None:
         query = query.where(events.c.local_date <= chosen.occurred_to)
     return query
+
+
+def page_positions(
+    chosen: EventFilter, readable: Schemes, *, before: int | None = None,
+    after: int | None = None, limit: int | None = None,
+) -> sa.Select[Any]:
+    """The positions of a page of events passing the filters: newest first below `before`, or
+    oldest first above `after`; each filter's index ends in the position (migration 0014), so
+    the page is a seek and a walk of that index, never a sort of everything that matches."""
+    query = apply_filter(sa.select(events.c.position), chosen, readable)
+    if after is not None:
+        query = query.where(events.c.position > after).order_by(events.c.position)
+    else:
+        query = query.order_by(events.c.position.desc())
+        if before is not None:
+            query = query.where(events.c.position < before)
+    return query.limit(limit) if limit is not None else query

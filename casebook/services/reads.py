@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from casebook.services.event_filter import EventFilter, Schemes, apply_filter
+from casebook.services.event_filter import EventFilter, Schemes, page_positions
 from events.model import StoredEvent, stored_from_row
 from events.references import case_key
 from events.rules import CaseEntry, closure
@@ -176,12 +176,8 @@ def filtered_events(
     limit: int | None = None,
 ) -> list[ListedEvent]:
     """Events passing the filters, newest position first, from below `before` if given."""
-    query = apply_filter(_with_voids(), chosen, readable).order_by(events.c.position.desc())
-    if before is not None:
-        query = query.where(events.c.position < before)
-    if limit is not None:
-        query = query.limit(limit)
-    return _listed(connection, query)
+    query = _on_page(page_positions(chosen, readable, before=before, limit=limit))
+    return _listed(connection, query.order_by(events.c.position.desc()))
 
 
 def iter_filtered_events(
@@ -190,17 +186,19 @@ def iter_filtered_events(
     """Every event passing the filters in the order stored, read page by page by position."""
     after = 0
     while True:
-        page = _listed(
-            connection,
-            apply_filter(_with_voids(), chosen, readable)
-            .where(events.c.position > after)
-            .order_by(events.c.position)
-            .limit(batch_size),
-        )
+        page = _listed(connection, _on_page(
+            page_positions(chosen, readable, after=after, limit=batch_size)
+        ).order_by(events.c.position))
         yield from page
         if len(page) < batch_size:
             return
         after = page[-1].event.position
+
+
+def _on_page(positions: sa.Select[Any]) -> sa.Select[tuple[object, ...]]:
+    """The events (with their voids) of a page of positions: the page is found on the filters'
+    indexes alone, and only its own rows are read whole and joined."""
+    return _with_voids().where(events.c.position.in_(positions.scalar_subquery()))
 
 
 def period_events(

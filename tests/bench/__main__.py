@@ -132,6 +132,8 @@ def run_backend(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> d
         # In turns, as the appends are: a few seconds' noise on a shared machine doubled one
         # size's summaries when each size was timed on its own, minutes apart.
         summaries = bench_store.summaries_in_turns(databases)
+        if plan.get("pages", True):
+            _pages(result, databases, log)
     for size in sizes:
         summary = result["summary_detail_ms"][str(size)] = summaries[str(size)]
         result["summary_ms"][str(size)] = summary["year"]
@@ -154,6 +156,21 @@ def run_backend(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> d
                          / base["read_and_fold"]["rate"], 3),
     }
     return result
+
+
+def _pages(result: dict[str, Any], databases: dict[str, Scratch], log: Any) -> None:
+    """Every page's median and p95 server time on every size, taken in turns; the exports."""
+    from tests.bench import bench_exports, bench_pages
+
+    timed = bench_pages.pages_in_turns(databases)
+    result["pages"], result["pages_p95"] = timed["median"], timed["p95"]
+    smallest = min(databases, key=int)
+    for name, by_size in timed["median"].items():
+        cells = ", ".join(f"{int(size):,}: {ms:.1f} ms" for size, ms in by_size.items())
+        log(f"  {name}: {cells} (×{by_size[max(by_size, key=int)] / by_size[smallest]:.2f})")
+    largest = max(databases, key=int)
+    result["exports"] = bench_exports.run(databases[largest], int(largest))
+    log(f"  exports at {int(largest):,}: {result['exports']}")
 
 
 def _command(size: int, seconds: float, startup: float, peak_rss_mb: float) -> dict[str, float]:
@@ -210,6 +227,10 @@ def table(results: dict[str, Any], sizes: list[int]) -> str:
         lambda r: f"{r['summary_ms'][largest] / r['summary_ms'][str(sizes[0])]:.2f}")
     row("web: log an event, 4 clients (requests/s)", lambda r: f"{r['web']['rate']:,.0f}")
     row("  web p50 / p99 (ms)", lambda r: f"{r['web']['p50_ms']:.1f} / {r['web']['p99_ms']:.1f}")
+    if any("pages" in results[b] for b in backends):
+        from tests.bench.bench_pages import table_rows
+
+        table_rows(row, results, backends, sizes)
     row("durability", lambda r: ", ".join(f"{k}={v}" for k, v in r["durability"].items()))
 
     lines = ["| measure | " + " | ".join(backends) + " |",
@@ -224,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=BACKENDS, action="append",
                         help="only this database (repeatable; default both)")
     parser.add_argument("--no-web", action="store_true", help="leave out the web measurement")
+    parser.add_argument("--no-pages", action="store_true", help="leave out the pages section")
     parser.add_argument("--sizes", help="comma-separated log sizes instead of the plan's")
     parser.add_argument("--appends", type=int, help="interactive appends instead of the plan's")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -233,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         plan["sizes"] = sorted(int(size) for size in args.sizes.split(","))
     if args.appends:
         plan["appends"] = args.appends
+    if args.no_pages:
+        plan["pages"] = False
     if args.no_web:
         plan["web_requests"] = 0
 

@@ -26,6 +26,10 @@ _RISKS = ["standard", "standard", "medium", "high", None]
 _GENDERS = ["female", "female", "female", "male", None]
 _SOURCES = ["police", "self", "housing", "health", "social-care", "school", "council", "other"]
 _LOCATIONS = [f"Ward {n}" for n in range(1, 25)]
+#: One case with many events (the SOC group's standing panel) spread over the whole log, so the
+#: pages bench has a case page of the same 500 events at every size of log.
+LONG_CASE = "SOC-2021-000001"
+LONG_CASE_EVENTS = 500
 
 
 class Synthetic:
@@ -45,8 +49,14 @@ class Synthetic:
         self.subjects = [f"S{n:06d}" for n in range(max(count // 8, 50))]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        # Logs too small to spare them (the tests') leave the long case out.
+        stride = self.count // LONG_CASE_EVENTS if self.count >= 10 * LONG_CASE_EVENTS else 0
         for n in range(self.count):
-            yield self._next(START + self.step * n)
+            when = START + self.step * n
+            if stride and n % stride == stride // 2 and n // stride < LONG_CASE_EVENTS:
+                yield self._line(when, "panel.held", "soc-group", {"panel": "soc-group"}, LONG_CASE)
+            else:
+                yield self._next(when)
 
     def _id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
