@@ -58,7 +58,8 @@ events = sa.Table(
     #: by someone who got past the triggers no longer matches it.
     sa.Column("chain", sa.String(64)),
     sa.UniqueConstraint("case_ref", "stream_version", name="uq_events_case_stream_version"),
-    sa.Index("ix_events_scheme_period", "scheme", "period"),
+    #: A figure's events, a quarter and type at a time in the order stored (migration 0015).
+    sa.Index("ix_events_scheme_period_type_position", "scheme", "period", "type", "position"),
     #: References are case-insensitive (events.references): a case's events are found by this.
     sa.Index("ix_events_case_ref_upper", sa.func.upper(sa.column("case_ref"))),
     #: The event log's filters, each followed by the position it pages by (migration 0014).

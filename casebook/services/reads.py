@@ -195,6 +195,16 @@ def iter_filtered_events(
         after = page[-1].event.position
 
 
+def events_at(connection: Connection, positions: sa.Select[Any]) -> list[ListedEvent]:
+    """The events (with their voids) at these positions, in the order stored."""
+    return _listed(connection, _on_page(positions).order_by(events.c.position))
+
+
+def events_where(connection: Connection, *conditions: sa.ColumnElement[bool]) -> list[ListedEvent]:
+    """The events (with their voids) meeting the conditions on `events`, in the order stored."""
+    return _listed(connection, _with_voids().where(*conditions).order_by(events.c.position))
+
+
 def _on_page(positions: sa.Select[Any]) -> sa.Select[tuple[object, ...]]:
     """The events (with their voids) of a page of positions: the page is found on the filters'
     indexes alone, and only its own rows are read whole and joined."""

@@ -204,9 +204,9 @@ def _figures(built: Site) -> dict[str, tuple[str, int]]:
         for figure in FigureReader(c, year).figures:
             if figure.measure in chosen:
                 continue
-            rows = figure_rows(c, figure, quarters_of(year)).rows
-            if rows:
-                chosen[figure.measure] = (figure.id, min(10, -(-len(rows) // PAGE_SIZE)))
+            count = figure_rows(c, figure, quarters_of(year)).count
+            if count:
+                chosen[figure.measure] = (figure.id, min(10, -(-count // PAGE_SIZE)))
     for measure in MEASURES:
         chosen.setdefault(measure, chosen["count"])
     return chosen

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from casebook.database import engine
 from casebook.roles import READ_EVENTS, READ_FIGURES, may
 from casebook.services import reads
-from casebook.services.figure_rows import Row, Rows, figure_rows
+from casebook.services.figure_rows import Row, Rows, every_row, figure_rows, rows_page
 from casebook.web.audit import audited, nothing_shown
 from casebook.web.auth import can_read_events, requires
 from casebook.web.figure_access import sees_in_full, small_number_threshold
@@ -60,6 +69,10 @@ class Drilldown:
     scheme_name: str
     #: None where the user sees the published value only: not even the number of rows.
     rows: Rows | None
+    #: The page asked for, the number of pages, and the page's rows numbered from 1 over all.
+    page: int = 1
+    pages: int = 1
+    listed: tuple[tuple[int, Row], ...] = ()
 
 
 def _asked_period() -> tuple[FinancialYear, int | None]:
@@ -73,8 +86,9 @@ def _asked_period() -> tuple[FinancialYear, int | None]:
     return year, quarter
 
 
-def _load(figure_id: str) -> Drilldown:
-    """The figure asked for (404 if the year's plan has none of that id) and its rows."""
+def _load(figure_id: str, *, paged: bool = False) -> Drilldown:
+    """The figure asked for (404 if the year's plan has none of that id), how many rows it
+    has and, `paged`, the rows of the page asked for (404 for one that is not a page)."""
     year, quarter = _asked_period()
     period: Period = year if quarter is None else year.quarter(quarter)
     with reading(engine()) as connection:
@@ -92,9 +106,16 @@ def _load(figure_id: str) -> Drilldown:
         names = reads.scheme_names(connection)
         explained = explain_html(chosen, names, load_plans(connection).vocabulary)
         rows = figure_rows(connection, chosen, quarters_of(period)) if full else None
-    detail = can_read_events(current_user, chosen.scheme) and may(current_user.role, READ_EVENTS)
+        detail = (can_read_events(current_user, chosen.scheme)
+                  and may(current_user.role, READ_EVENTS))
+        pages = max(1, -(-rows.count // PAGE_SIZE)) if rows is not None else 1
+        page = _page_number(pages) if paged else 1
+        first = (page - 1) * PAGE_SIZE
+        listed = (tuple(enumerate(rows_page(connection, chosen, quarters_of(period), first,
+                                            PAGE_SIZE), first + 1))
+                  if paged and detail and rows is not None else ())
     return Drilldown(chosen, year, quarter, period, value, full, detail, explained,
-                     names.get(chosen.scheme, chosen.scheme), rows)
+                     names.get(chosen.scheme, chosen.scheme), rows, page, pages, listed)
 
 
 def _period_arguments(shown: Drilldown) -> dict[str, Any]:
@@ -132,21 +153,17 @@ def pagination(page: int, pages: int, href: Any) -> dict[str, Any]:
 @requires(READ_FIGURES)
 def figure(figure_id: str) -> Any:
     """What one figure counts for a year or quarter, 50 rows a page (a count only for some)."""
-    shown = _load(figure_id)
+    shown = _load(figure_id, paged=True)
     if not shown.detail:
         nothing_shown()  # the count alone, no event
-    every = shown.rows.rows if shown.rows is not None else []
-    pages = max(1, -(-len(every) // PAGE_SIZE))
-    page = _page_number(pages)
+    page, pages = shown.page, shown.pages
     arguments = _period_arguments(shown)
-    first = (page - 1) * PAGE_SIZE
-    listed: list[tuple[int, Row]] = list(enumerate(every[first:first + PAGE_SIZE], first + 1))
     return render_template(
         "dashboard/figure.html", figure=shown.figure, period=shown.period, year=shown.year,
         quarter=shown.quarter, value=shown.value, explained=shown.explained,
         scheme_name=shown.scheme_name, detail=shown.detail,
         counted=counted_words(shown.rows, str(shown.period)) if shown.rows is not None else None,
-        rows=listed if shown.detail else [], row_label=row_label(shown.figure),
+        rows=list(shown.listed), row_label=row_label(shown.figure),
         pagination=(pagination(page, pages, lambda n: url_for("dashboard.figure", **arguments,
                                                               page=n))
                     if shown.detail and pages > 1 else None),
@@ -162,12 +179,23 @@ def figure_csv(figure_id: str) -> Response:
     shown = _load(figure_id)
     if not shown.detail or shown.rows is None:
         abort(403)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(csv_header(shown.figure))
-    for number, row in enumerate(shown.rows.rows, 1):
-        writer.writerow([csv_cell(cell) for cell in csv_line(shown.figure, number, row)])
-    response = Response(buffer.getvalue(), mimetype="text/csv")
+    bound, figure, quarters = engine(), shown.figure, quarters_of(shown.period)
+
+    def lines() -> Iterator[str]:
+        """The CSV a batch of rows at a time: memory stays flat however many rows."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(csv_header(figure))
+        with reading(bound) as connection:
+            for number, row in enumerate(every_row(connection, figure, quarters), 1):
+                writer.writerow([csv_cell(cell) for cell in csv_line(figure, number, row)])
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
     name = f"{shown.figure.id}-{shown.period}".replace("/", "-").replace(" ", "-")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

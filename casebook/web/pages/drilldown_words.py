@@ -41,7 +41,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 def counted_words(rows: Rows, period: str) -> str:
     """How many rows there are, said as what the figure counts: the number that equals it."""
-    figure, n = rows.figure, len(rows.rows)
+    figure, n = rows.figure, rows.count
     events = _plural(rows.event_count, "event")
     if figure.measure == "count":
         return f"{events} behind this figure."
