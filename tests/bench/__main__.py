@@ -22,6 +22,7 @@ from events.db import make_engine
 from tests.bench import baseline, bench_store
 from tests.bench.databases import BACKENDS, Scratch, durability, scratch
 from tests.bench.measure import Latencies
+from tests.bench.report import pages_table, table
 from tests.bench.synth import synthetic_events
 
 RESULTS = Path(__file__).parent / "results"
@@ -117,18 +118,7 @@ def run_backend(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> d
         result["command_startup_s"] = round(startup, 3)
 
     with ExitStack() as logs:  # each size's database, kept for the summaries in turns below
-        databases: dict[str, Scratch] = {}
-        for size in sizes:
-            path = bench_store.write_file(folder, size)
-            db = databases[str(size)] = logs.enter_context(scratch(backend))
-            run = bench_store.import_file(db, path)
-            if f"{size} written" not in run.stdout:
-                raise RuntimeError(f"import of {size} events said: {run.stdout}")
-            result["import"][str(size)] = _command(size, run.seconds, startup, run.peak_rss_mb)
-            log(f"  import {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
-            run = bench_store.rebuild_command(db)
-            result["rebuild"][str(size)] = _command(size, run.seconds, startup, run.peak_rss_mb)
-            log(f"  rebuild {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
+        databases = _imported(backend, sizes, folder, logs, result, startup, log)
         # In turns, as the appends are: a few seconds' noise on a shared machine doubled one
         # size's summaries when each size was timed on its own, minutes apart.
         summaries = bench_store.summaries_in_turns(databases)
@@ -158,6 +148,35 @@ def run_backend(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> d
     return result
 
 
+def _imported(backend: str, sizes: list[int], folder: Path, logs: ExitStack,
+              result: dict[str, Any], startup: float, log: Any) -> dict[str, Scratch]:
+    """A database of each size, imported and rebuilt by the commands (their figures noted in
+    `result`), open until `logs` closes."""
+    databases: dict[str, Scratch] = {}
+    for size in sizes:
+        path = bench_store.write_file(folder, size)
+        db = databases[str(size)] = logs.enter_context(scratch(backend))
+        run = bench_store.import_file(db, path)
+        if f"{size} written" not in run.stdout:
+            raise RuntimeError(f"import of {size} events said: {run.stdout}")
+        result["import"][str(size)] = _command(size, run.seconds, startup, run.peak_rss_mb)
+        log(f"  import {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
+        run = bench_store.rebuild_command(db)
+        result["rebuild"][str(size)] = _command(size, run.seconds, startup, run.peak_rss_mb)
+        log(f"  rebuild {size:,}: {size / run.seconds:,.0f}/s, peak RSS {run.peak_rss_mb:.0f} MB")
+    return databases
+
+
+def run_pages(backend: str, plan: dict[str, Any], folder: Path, log: Any) -> dict[str, Any]:
+    """The pages section alone (`--only pages`): each size's log imported and rebuilt, then
+    every page in turns and the exports."""
+    log(f"{backend}:")
+    result: dict[str, Any] = {"import": {}, "rebuild": {}}
+    with ExitStack() as logs:
+        _pages(result, _imported(backend, plan["sizes"], folder, logs, result, 0.0, log), log)
+    return result
+
+
 def _pages(result: dict[str, Any], databases: dict[str, Scratch], log: Any) -> None:
     """Every page's median and p95 server time on every size, taken in turns; the exports."""
     from tests.bench import bench_exports, bench_pages
@@ -180,65 +199,6 @@ def _command(size: int, seconds: float, startup: float, peak_rss_mb: float) -> d
             "peak_rss_mb": round(peak_rss_mb, 1)}
 
 
-def table(results: dict[str, Any], sizes: list[int]) -> str:
-    """The results as a Markdown table, one column per database."""
-    backends = [b for b in BACKENDS if b in results]
-    largest = str(sizes[-1])
-    rows: list[tuple[str, ...]] = []
-
-    def row(label: str, pick: Any) -> None:
-        cells = []
-        for b in backends:
-            try:
-                cells.append(pick(results[b]))
-            except (KeyError, TypeError):
-                cells.append("-")
-        rows.append((label, *cells))
-
-    row("baseline insert, 1 per transaction (events/s)",
-        lambda r: f"{r['baseline']['insert_one_per_transaction']['rate']:,.0f}")
-    row("casebook append, 1 per transaction (events/s)", lambda r: f"{r['append']['rate']:,.0f}")
-    row("  append p50 / p99 (ms)", lambda r: f"{r['append']['p50_ms']:.2f} / {r['append']['p99_ms']:.2f}")
-    row("  **ratio append** (target ≥ 0.5)", lambda r: f"**{r['ratios']['append']:.2f}**")
-    row("plain driver sending an append's statements, 1 per transaction (events/s)",
-        lambda r: f"{r['baseline']['append_shape']['rate']:,.0f}")
-    row("  its ratio to the one-row baseline (no validation, rules or projections)",
-        lambda r: f"{r['append_shape_ratio']:.2f}")
-    row(f"baseline insert, 1,000 per transaction, {int(largest):,} (events/s)",
-        lambda r: f"{r['baseline']['insert_batched']['rate']:,.0f}")
-    for size in sizes:
-        row(f"casebook import {size:,}: events/s, whole command / without start-up",
-            lambda r, s=str(size): f"{r['import'][s]['rate']:,.0f} / {r['import'][s]['net_rate']:,.0f}")
-    row("  **ratio import** (target ≥ 0.5)", lambda r: f"**{r['ratios']['import']:.2f}**")
-    for size in sizes:
-        row(f"  import {size:,} peak RSS (MB)", lambda r, s=str(size): f"{r['import'][s]['peak_rss_mb']:.0f}")
-    row(f"baseline read and fold, {int(largest):,} (events/s)",
-        lambda r: f"{r['baseline']['read_and_fold']['rate']:,.0f}")
-    for size in sizes:
-        row(f"casebook rebuild {size:,}: events/s, whole command / without start-up",
-            lambda r, s=str(size): f"{r['rebuild'][s]['rate']:,.0f} / {r['rebuild'][s]['net_rate']:,.0f}")
-    row("  **ratio rebuild** (target ≥ 0.5)", lambda r: f"**{r['ratios']['rebuild']:.2f}**")
-    row("command start-up (`casebook --help`, s)", lambda r: f"{r['command_startup_s']:.2f}")
-    for size in sizes:
-        row(f"summary at {size:,}: year / quarter (ms)",
-            lambda r, s=str(size): f"{r['summary_detail_ms'][s]['year']:.1f} / "
-                                   f"{r['summary_detail_ms'][s]['quarter']:.1f}")
-    row(f"  summary {int(largest):,} ÷ {sizes[0]:,} (target ≤ 2)",
-        lambda r: f"{r['summary_ms'][largest] / r['summary_ms'][str(sizes[0])]:.2f}")
-    row("web: log an event, 4 clients (requests/s)", lambda r: f"{r['web']['rate']:,.0f}")
-    row("  web p50 / p99 (ms)", lambda r: f"{r['web']['p50_ms']:.1f} / {r['web']['p99_ms']:.1f}")
-    if any("pages" in results[b] for b in backends):
-        from tests.bench.bench_pages import table_rows
-
-        table_rows(row, results, backends, sizes)
-    row("durability", lambda r: ", ".join(f"{k}={v}" for k, v in r["durability"].items()))
-
-    lines = ["| measure | " + " | ".join(backends) + " |",
-             "| --- | " + " | ".join("---:" for _ in backends) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--full", action="store_true", help="up to 1,000,000 events")
@@ -246,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this database (repeatable; default both)")
     parser.add_argument("--no-web", action="store_true", help="leave out the web measurement")
     parser.add_argument("--no-pages", action="store_true", help="leave out the pages section")
+    parser.add_argument("--only", choices=["pages"],
+                        help="only this section (written to results/pages.json unless --output)")
     parser.add_argument("--sizes", help="comma-separated log sizes instead of the plan's")
     parser.add_argument("--appends", type=int, help="interactive appends instead of the plan's")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     plan: dict[str, Any] = dict(FULL if args.full else QUICK)
     if args.sizes:
@@ -267,18 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="casebook-bench-files-") as folder:
         for backend in args.backend or BACKENDS:
-            results[backend] = run_backend(backend, plan, Path(folder), log)
+            run = run_pages if args.only == "pages" else run_backend
+            results[backend] = run(backend, plan, Path(folder), log)
     info = machine()
     results["machine"] = (f"{info['nproc']} × {info['cpu']}, {info['memory_gb']} GB RAM, "
                           f"Python {info['python']}")
     results["machine_detail"] = info
-    results["plan"] = {"full": args.full, **plan}
+    results["plan"] = {"full": args.full, "only": args.only, **plan}
     results["taken_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["seconds"] = round(time.perf_counter() - started, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(table(results, plan["sizes"]))
-    print(f"\n{results['machine']}; {results['seconds']} s; written to {args.output}")
+    output = args.output or RESULTS / ("pages.json" if args.only else "latest.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(pages_table(results, plan["sizes"]) if args.only else table(results, plan["sizes"]))
+    print(f"\n{results['machine']}; {results['seconds']} s; written to {output}")
     return 0
 
 

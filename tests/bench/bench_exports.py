@@ -1,6 +1,10 @@
 """The exports' rate and memory: the event-log CSV and `GET /api/events` read whole, each in a
 child process of its own so that its peak RSS is the export's alone.
 
+The time is the server's: from asking to the last byte of each answer, after a first request
+(so the URL map and statements are compiled, as on a server that has been asked before); the
+API's pages of 1,000 are each timed so, and read as JSON outside the time.
+
 `python -m tests.bench.bench_exports URL csv|api SCHEME` prints `{"rows": n, "seconds": s}`;
 the bench signs in as the user the pages bench made (`bench_pages.site`).
 """
@@ -45,25 +49,35 @@ def _export(url: str, kind: str, scheme: str) -> dict[str, Any]:
                       "TESTING": True})
     client = app.test_client()
     rows = 0
-    start = time.perf_counter()
+    # Signing in, the token and the first request (its URL map and statements compiled) are
+    # not the export: a server that has been asked once before is the one measured.
     if kind == "csv":
         sign_in(client)
+        client.get("/events/events.csv?type=subject.erased").close()
+    else:
+        with app.app_context():
+            headers = {"Authorization": f"Bearer {create_token('bench', 'export')}"}
+        client.get("/api/events", query_string={"limit": 1}, headers=headers).close()
+    seconds = 0.0
+    if kind == "csv":
+        start = time.perf_counter()
         response = client.get("/events/events.csv" + (f"?scheme={scheme}" if scheme else ""))
         for chunk in response.response:  # streamed: never the whole body at once
             rows += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
         rows -= 1  # the header
+        seconds = time.perf_counter() - start
     else:
-        with app.app_context():
-            headers = {"Authorization": f"Bearer {create_token('bench', 'export')}"}
         after = 0
         while True:
             query = {"limit": 1000, "after": after, **({"scheme": scheme} if scheme else {})}
-            page = client.get("/api/events", query_string=query, headers=headers).get_json()
+            start = time.perf_counter()
+            body = client.get("/api/events", query_string=query, headers=headers).get_data()
+            seconds += time.perf_counter() - start  # the server's answer, not our reading of it
+            page = json.loads(body)
             rows += len(page["events"])
             if page["next_after"] is None:
                 break
             after = page["next_after"]
-    seconds = time.perf_counter() - start
     app.extensions["casebook.engine"].dispose()
     return {"rows": rows, "seconds": seconds}
 

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from casebook.database import engine
 from casebook.roles import LOG_EVENTS, READ_EVENTS, READ_FIGURES
-from casebook.services.event_filter import page_positions, read_filter
+from casebook.services.event_filter import read_filter
+from casebook.services.export_rows import interchange_lines
 from casebook.services.recording import record
 from casebook.settings import time_limits
 from casebook.web import clock
@@ -29,10 +30,8 @@ from casebook.web.figure_access import disclosures, small_number_threshold
 from events.acceptance import Acceptance
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
-from events.model import NewEvent, stored_from_row
+from events.model import NewEvent
 from events.quarters import BadPeriod, FinancialYear, parse_quarter_label
-from events.subjects import readable_events
-from events.tables import events
 from events.types import SUBJECT_ERASED
 from projections.catalogue import load_plans
 from projections.disclosure import live_summary
@@ -187,22 +186,20 @@ def list_events() -> Response:
     readable = readable_schemes(current_user)
     if chosen.scheme and readable is not None and chosen.scheme not in readable:
         raise BadRequest(403, f"You may not read events in the scheme {chosen.scheme!r}.")
-    # readable_events joins each row's subject key, so personal fields come back decrypted;
-    # the page's positions come from the filters' indexes alone (event_filter.page_positions).
-    positions = page_positions(chosen, readable, after=after, limit=limit).scalar_subquery()
-    query = readable_events().where(events.c.position.in_(positions)).order_by(events.c.position)
     bound = engine()
 
     def body() -> Iterator[str]:
-        """The page as JSON, an event at a time: memory stays flat however large the page."""
+        """The page as JSON, a batch of events at a time: memory stays flat however large."""
         dumps = current_app.json.dumps
         yield '{"events": ['
         count, last = 0, None
         with reading(bound) as connection:
-            for row in connection.execute(query):
-                event = stored_from_row(row)
-                yield ("," if count else "") + dumps(event.to_interchange())
-                count, last = count + 1, event.position
+            # Personal fields come back decrypted; the page's positions come from the
+            # filters' indexes alone (event_filter.page_positions).
+            for lines in interchange_lines(connection, chosen, readable, after=after or 0,
+                                           limit=limit or DEFAULT_PAGE):
+                yield ("," if count else "") + ",".join(dumps(line) for line in lines)
+                count, last = count + len(lines), lines[-1]["position"]
         yield '], "next_after": ' + dumps(last if count == limit else None) + "}\n"
 
     return Response(stream_with_context(body()), mimetype="application/json")

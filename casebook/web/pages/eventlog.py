@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,19 +12,17 @@ from casebook.database import engine
 from casebook.roles import READ_EVENTS
 from casebook.services import reads
 from casebook.services.event_filter import EventFilter, read_filter
+from casebook.services.export_rows import csv_text
 from casebook.web.audit import EVENT_DENIED, audited
 from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.pages import describe
 from casebook.web.untrusted import position_arg
 from events.db import reading
 from events.types import EVENT_TYPES
-from projections.spreadsheet import csv_cell
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
 PAGE_SIZE = 50
-CSV_COLUMNS = ["position", "id", "type", "scheme", "case", "occurred_at", "local_date",
-               "recorded_at", "recorded_by", "voided", "void_reason", "data"]
 
 
 @bp.context_processor
@@ -81,25 +77,8 @@ def download() -> Response:
     bound = engine()
 
     def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
         with reading(bound) as connection:
-            for listed in reads.iter_filtered_events(connection, chosen, readable):
-                event = listed.event
-                writer.writerow([csv_cell(cell) for cell in (
-                    event.position, event.event_id, event.type, event.scheme,
-                    event.case_ref, event.occurred_at.isoformat(),
-                    event.local_date.isoformat(), event.recorded_at.isoformat(),
-                    event.recorded_by, "yes" if listed.voided else "no",
-                    listed.void.reason if listed.void else None,
-                    reads.data_json(event),
-                )])
-                if buffer.tell() > 64 * 1024:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-        yield buffer.getvalue()
+            yield from csv_text(connection, chosen, readable)
 
     response = Response(stream_with_context(rows()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="casebook-events.csv"'
