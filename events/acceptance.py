@@ -49,6 +49,10 @@ class Acceptance:
     #: all (no figure, no `[[scheme]]` entry) is not limited by it.
     scheme_types: Mapping[int, Mapping[str, AbstractSet[str]]] = field(default_factory=dict)
 
+    #: The user names a `case.assigned` may make a case's owner: the active users (the store
+    #: knows nothing of users; casebook gives it their names). None: any name.
+    officers: AbstractSet[str] | None = None
+
     @cached_property
     def _years(self) -> list[int]:
         return sorted(self.scheme_types)
@@ -65,6 +69,13 @@ class Acceptance:
         if value in allowed:
             return None
         return f"Must be one of: {', '.join(allowed)}."
+
+    def officer_problem(self, officer: object) -> str | None:
+        """What is wrong with the officer a case is assigned to, or None."""
+        if self.officers is None or officer in self.officers:
+            return None
+        return (f"Officer must be the user name of someone who can sign in to casebook: there is "
+                f"no active user {officer!r}.")
 
     def type_problem(self, scheme: str, type_name: str, occurred_at: datetime) -> str | None:
         """What is wrong with logging a `type_name` event in `scheme` at `occurred_at`, or None."""

@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar
 from events.acceptance import Acceptance
 from events.model import NewEvent
 from events.references import prefix_problem
-from events.types import CASE_CLOSED, SUBJECT_ERASED, VOIDED
+from events.types import CASE_ASSIGNED, CASE_CLOSED, SUBJECT_ERASED, VOIDED
 
 
 class RuleBroken(ValueError):
@@ -111,6 +111,8 @@ _CPN = Kind("notice.issued", "cpn", "Community Protection Notice", "notice")
 _FPN = Kind("notice.issued", "cpn-fpn", "fixed penalty for a CPN breach", "fixed penalty")
 _APPLICATION = Kind("application.received", None, "ASB Case Review application", "application")
 _DECISION = Kind("threshold.decided", None, "threshold decision", "decision")
+_CPW_CHECK = Kind("compliance.checked", "cpw", "compliance check of a CPW", "compliance check")
+_CPN_REVIEW = Kind("compliance.checked", "cpn", "review of a CPN", "review")
 
 #: The case rules of §3, in the order a new event is checked against them.
 NEEDS: tuple[Need, ...] = (
@@ -125,6 +127,12 @@ NEEDS: tuple[Need, ...] = (
          "Log the application first.",
          one_each="Every application in this case already has a threshold decision: there is "
                   "one decision per application. Void the wrong decision first to correct it."),
+    Need(_CPW_CHECK, _CPW, "data.notice",
+         "A compliance check of a CPW needs an earlier Community Protection Warning (CPW) in the "
+         "same case that has not been voided. Log the CPW first."),
+    Need(_CPN_REVIEW, _CPN, "data.notice",
+         "A review of a CPN needs an earlier Community Protection Notice (CPN) in the same case "
+         "that has not been voided. Log the CPN first."),
 )
 
 
@@ -138,7 +146,8 @@ def check_scheme(event: NewEvent, known: dict[str, bool]) -> None:
 
 
 def check_plan(event: NewEvent, acceptance: Acceptance) -> None:
-    """The plan's rules: an enumerated value it has adopted, a type its scheme logs (spec §8)."""
+    """The plan's rules: an enumerated value it has adopted, a type its scheme logs (spec §8),
+    and an officer who is a user (`Acceptance.officers`)."""
     for name, value in event.data.items():
         problem = acceptance.value_problem(name, value)
         if problem is not None:
@@ -146,6 +155,8 @@ def check_plan(event: NewEvent, acceptance: Acceptance) -> None:
     problem = acceptance.type_problem(event.scheme, event.type, event.occurred_at)
     if problem is not None:
         raise RuleBroken("type", problem)
+    if event.type == CASE_ASSIGNED and (problem := acceptance.officer_problem(event.data["officer"])):
+        raise RuleBroken("data.officer", problem)
 
 
 def check_case(event: NewEvent, case_scheme: str | None, history: Iterable[CaseEntry],

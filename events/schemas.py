@@ -53,6 +53,11 @@ PANELS = {
     "vulnerable-persons": "Vulnerable persons meeting",
     "other": "Other meeting",
 }
+#: The notices whose compliance is checked: a CPW's check, a CPN's review.
+CHECKED_NOTICES = {
+    "cpw": "Community Protection Warning (CPW)",
+    "cpn": "Community Protection Notice (CPN)",
+}
 ENGAGEMENTS = {
     "outreach": "Outreach",
     "school": "School session",
@@ -187,6 +192,28 @@ class PanelHeld(EventData):
 class CaseClosed(EventData):
     occurred_label = "Date the case was closed"
     outcome = _text("Outcome", required=False, personal=True, limit=LONG_TEXT)
+
+
+class CaseAssigned(EventData):
+    occurred_label = "Date the case was assigned"
+    officer = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, error="Officer cannot be blank"), at_most("Officer", 128)],
+        metadata={"label": "Officer", "hint": "The casebook user name of whoever now owns the case"},
+    )
+
+
+class ComplianceChecked(EventData):
+    occurred_label = "Date of the check"
+    notice = _choice(CHECKED_NOTICES, "Notice checked", required=True,
+                     hint="A warning's compliance check, or a notice's review")
+    complied = fields.Boolean(
+        required=True,
+        truthy={True},
+        falsy={False},
+        metadata={"label": "Complied", "choices": {"true": "Yes", "false": "No"}},
+    )
+    notes = _text("Notes", required=False, personal=True, limit=LONG_TEXT)
 
 
 class NoData(EventData):

@@ -25,7 +25,7 @@ from events.subjects import readable_events
 from events.tables import EVENT_COLUMNS, column_kinds, events
 
 #: Events the case rules look back at.
-RULE_TYPES = ("notice.issued", "application.received", "threshold.decided")
+RULE_TYPES = ("notice.issued", "application.received", "threshold.decided", "compliance.checked")
 
 T = TypeVar("T")
 #: A lookup already sent (in a pipeline on PostgreSQL): call it for its answer.

@@ -85,6 +85,10 @@ _TYPES = [
     ),
     EventType("panel.held", "Panel held", schemas.PanelHeld, CasePolicy.OPTIONAL),
     EventType("case.closed", "Case closed", schemas.CaseClosed, CasePolicy.REQUIRED),
+    EventType("case.assigned", "Case assigned", schemas.CaseAssigned, CasePolicy.REQUIRED),
+    EventType(
+        "compliance.checked", "Compliance checked", schemas.ComplianceChecked, CasePolicy.REQUIRED
+    ),
     EventType(
         "participant.enrolled", "Participant enrolled", schemas.NoData, CasePolicy.REQUIRED
     ),
@@ -124,6 +128,11 @@ VOIDED = "event.voided"
 SUBJECT_ERASED = "subject.erased"
 #: Closes its case while it is the case's latest standing event (`events.rules.closure`).
 CASE_CLOSED = "case.closed"
+#: Makes its `officer` the case's owner while it is the case's latest standing one.
+CASE_ASSIGNED = "case.assigned"
+#: Meets a CPW's compliance check or a CPN's review; logged wherever notices are.
+COMPLIANCE_CHECKED = "compliance.checked"
+NOTICE_ISSUED = "notice.issued"
 
 
 def event_type(name: str) -> EventType:

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 from events.quarters import FinancialYear
-from events.types import CASE_CLOSED, EVENT_TYPES
+from events.types import CASE_ASSIGNED, CASE_CLOSED, COMPLIANCE_CHECKED, EVENT_TYPES, NOTICE_ISSUED
 from projections.definitions import Figure, default_figures, figure_from_dict
 
 
@@ -59,12 +59,12 @@ class Plan:
     def types_of(self, scheme: str) -> frozenset[str] | None:
         """The types `scheme` logs this year; None where the plan says nothing of the scheme."""
         if scheme in self.scheme_types:
-            return frozenset(self.scheme_types[scheme])
+            return with_casework(frozenset(self.scheme_types[scheme]))
         named = {t for f in self.figures if f.scheme == scheme for t in f.types}
         if not named:
             return None
         has_cases = any(EVENT_TYPES[t].case_allowed for t in named)
-        return frozenset(named | ({CASE_CLOSED} if has_cases else set()))
+        return with_casework(frozenset(named | ({CASE_CLOSED} if has_cases else set())))
 
     def logged_types(self) -> dict[str, frozenset[str]]:
         """Every scheme the plan names, with the types it logs."""
@@ -87,6 +87,18 @@ class Plan:
                                   for w in self.vocabulary]
         document["figure"] = [figure_entry(f, self.priority_of(f.scheme)) for f in self.figures]
         return document
+
+
+def with_casework(types: frozenset[str]) -> frozenset[str]:
+    """`types` and the casework types that go with them: `case.assigned` wherever a scheme has
+    cases, `compliance.checked` wherever it issues notices (plans written before these types
+    existed name neither, and a scheme's cases are worked all the same)."""
+    added = set()
+    if any(EVENT_TYPES[t].case_allowed for t in types):
+        added.add(CASE_ASSIGNED)
+    if NOTICE_ISSUED in types:
+        added.add(COMPLIANCE_CHECKED)
+    return types | added
 
 
 def figure_entry(figure: Figure, scheme_priority: str | None) -> dict[str, Any]:

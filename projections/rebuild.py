@@ -1,4 +1,5 @@
-"""Keep the read models in step with the log: the live projector, and rebuild-and-swap."""
+"""Keep the read models in step with the log: the live projector, and rebuild-and-swap
+(which recomputes every case's rows too)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from events.driver import DriverSQL
 from events.model import StoredEvent
 from events.store import last_position, read_events
 from projections.adopt import fold_new_definitions
+from projections.casework import refresh_all, refresh_cases, touched_cases
 from projections.catalogue import figures_by_hash, load_figures
 from projections.definitions import FigureIndex
 from projections.parallel import Folders
@@ -35,7 +37,8 @@ class ProjectionsMissing(RuntimeError):
 
 
 def project(connection: Connection, batch: Sequence[StoredEvent]) -> None:
-    """Fold newly appended events into the current read models, in the append's transaction.
+    """Fold newly appended events into the current read models, and recompute the cases they
+    touch (`projections.casework`), in the append's transaction.
 
     A rebuild in progress catches up with these events itself before it swaps.
     """
@@ -48,6 +51,7 @@ def project(connection: Connection, batch: Sequence[StoredEvent]) -> None:
     number, definitions_hash = current[0]
     index = figures_by_hash(connection, definitions_hash)
     Projector(index, generation(number), advance=False).apply(connection, batch)
+    refresh_cases(connection, touched_cases(connection, batch))
 
 
 _ADVANCE_CURRENT = (
@@ -128,6 +132,8 @@ def _swap_in(connection: Connection, projector: Projector, index: FigureIndex, n
         .where(projection_state.c.generation == number)
         .values(status="current", finished_at=utc_now())
     )
+    # Each case's rows are a function of its events alone: recomputed whole, under the lock.
+    refresh_all(connection)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ LONDON = ZoneInfo("Europe/London")
 FIGURES_TOML = Path(__file__).resolve().parent.parent / "projections" / "figures.toml"
 ALL_TYPES = [
     "referral.received", "notice.issued", "application.received", "threshold.decided",
-    "panel.held", "case.closed", "participant.enrolled", "participant.left",
+    "panel.held", "case.closed", "case.assigned", "compliance.checked", "participant.enrolled", "participant.left",
     "programme.delivered", "engagement.recorded", "incident.reported", "deployment.made",
     "member.joined", "member.left", "return.submitted",
 ]

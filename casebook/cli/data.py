@@ -23,9 +23,10 @@ from casebook.services.private_files import PrivateFile
 from casebook.services.reads import scheme_names
 from casebook.services.recording import record_lines
 from casebook.settings import time_limits
-from events.db import reading, writing
+from events.db import lock_for_append, reading, writing
 from events.quarters import FinancialYear
 from events.store import AppendReport, read_events
+from projections.casework import casework_missing, refresh_all
 from projections.catalogue import load_plans
 from projections.presentation.render import summary_csv, summary_html
 from projections.rebuild import needs_rebuild, rebuild
@@ -59,8 +60,20 @@ def init_command() -> None:
         stale = needs_rebuild(connection)
     if stale:
         _rebuild_with_progress()
+    else:
+        _fill_casework()
     if wrapped := wrap_stored_keys_now():
         click.echo(f"{wrapped} keys wrapped with the key file (CASEBOOK_KEY_FILE).")
+
+
+def _fill_casework() -> None:
+    """Fill each case's rows where the database was upgraded to them with cases already logged."""
+    with writing(migration_engine()) as connection:
+        lock_for_append(connection)
+        if filled := casework_missing(connection):
+            refresh_all(connection)
+    if filled:
+        click.echo("Each case's status, owner and what is due worked out from its events.")
 
 
 @click.command("import")

@@ -24,6 +24,12 @@ ABOUT = {
     "panel.held": "A meeting of a panel or group.",
     "case.closed": "The case is closed while this is its latest event that is not voided: a later event "
                    "reopens it.",
+    "case.assigned": "Makes `officer` (a casebook user name) the case's owner while it is the case's latest "
+                     "`case.assigned` that is not voided. The officer must be an active user. Logged in every "
+                     "scheme that has cases.",
+    "compliance.checked": "A CPW's compliance check (`notice` `cpw`) or a CPN's review (`notice` `cpn`). Needs a "
+                          "`notice.issued` of that notice in the same case that happened no later and is not "
+                          "voided. Logged in every scheme that issues notices.",
     "participant.enrolled": "Someone starts on a programme (as counted by `active` figures).",
     "participant.left": "Someone leaves a programme.",
     "programme.delivered": "One run of a course: a course of several weeks counts once.",

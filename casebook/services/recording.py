@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from casebook.models import User
+from events.acceptance import Acceptance
 from events.interchange import DEFAULT_LIMITS, TimeLimits
 from events.model import NewEvent, StoredEvent
 from events.store import AppendReport, ConcurrencyConflict, EventsRefused, append, import_lines
@@ -56,7 +59,7 @@ def record(
         report = append(connection, events, project=project,
                         expected_versions=dict(expected_versions or {}),
                         visible_schemes=visible_schemes,
-                        acceptance=load_plans(connection).acceptance)
+                        acceptance=acceptance(connection))
     except ConcurrencyConflict as conflict:
         return Recorded(conflict=conflict)
     except EventsRefused as refused:
@@ -78,4 +81,10 @@ def record_lines(
     """Import JSON lines in the caller's write transaction; roll it back if `errors` is not empty."""
     return import_lines(connection, lines, default_recorded_by=default_recorded_by,
                         project=project, on_progress=on_progress, limits=limits,
-                        acceptance=load_plans(connection).acceptance)
+                        acceptance=acceptance(connection))
+
+
+def acceptance(connection: Connection) -> Acceptance:
+    """What may be logged: what the plans let be, and cases assigned only to active users."""
+    officers = connection.execute(sa.select(User.username).where(User.active)).scalars()
+    return replace(load_plans(connection).acceptance, officers=frozenset(officers))

@@ -30,7 +30,8 @@ _NOUNS = {
 #: Fields whose values are kinds of thing, said with "a" or "an": "the notice is a …".
 _WITH_ARTICLE = frozenset({"notice", "panel"})
 #: Yes-or-no fields said as a whole: (where true, where false).
-_YES_NO = {"met": ("the threshold was met", "the threshold was not met")}
+_YES_NO = {"met": ("the threshold was met", "the threshold was not met"),
+           "complied": ("the notice was complied with", "the notice was not complied with")}
 #: The people the `active` measure counts: type prefix -> (plural, preposition, joining verb).
 _ACTIVE = {"member": ("members", "of", "joined"), "participant": ("participants", "in", "enrolled")}
 ENDING = "; voided events are left out."

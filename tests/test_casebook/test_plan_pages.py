@@ -217,7 +217,8 @@ def test_the_figure_form_offers_only_the_schemes_types_and_their_fields(
     types = text(admin.get("/plan/2025-26/figures/new",
                            query_string=[("show", "types"), *DISPERSALS[:3]]))
     offered = re.findall(r'name="types" type="checkbox" value="([^"]+)"', types)
-    assert offered == ["referral.received", "notice.issued", "case.closed"]
+    assert offered == ["referral.received", "notice.issued", "case.closed", "case.assigned",
+                       "compliance.checked"]
     measures = text(admin.get("/plan/2025-26/figures/new",
                               query_string=[("show", "measure"), *DISPERSALS[:4]]))
     assert "Count events" in measures and "Repeat rate" not in measures

@@ -25,7 +25,7 @@ pytestmark = ON_SQLITE_ONLY
 
 NOON = datetime(2025, 6, 1, 11, 0, tzinfo=UTC)  # 12:00 in London (BST)
 #: The free-text fields whose text runs to sentences; every other one is a short name or label.
-LONG_FIELDS = {("case.closed", "outcome"), ("event.voided", "reason")}
+LONG_FIELDS = {("case.closed", "outcome"), ("event.voided", "reason"), ("compliance.checked", "notes")}
 
 
 def _refusal(line: dict[str, Any], limits: Any) -> dict[str, list[str]]:

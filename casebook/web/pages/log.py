@@ -17,7 +17,8 @@ from casebook.web.audit import CASE_DENIED, audited, named_in_form, shown
 from casebook.web.auth import can_log, can_read_events, readable_schemes, requires
 from casebook.web.form_errors import merged_errors, submission_errors
 from casebook.web.forms import EventForm, form_for, read_submission
-from casebook.web.pages import describe
+from casebook.web.pages import closed_case, describe
+from casebook.web.pages.closed_case import reopen_step
 from casebook.web.pages.new_case import CONFIRMED, new_case_step, offered_reference
 from events.clock import utc_now
 from events.db import reading, writing
@@ -120,6 +121,9 @@ def event_form(scheme_id: str, type_name: str) -> Any:
     if request.method == "GET":
         case = request.args.get("case", "").strip()
         values = {"case": case} if form.case_allowed else {}
+        # A link naming what meets a due item (the case page's) preselects that choice.
+        values.update({f.input_id: request.args[f.name] for f in form.fields
+                       if request.args.get(f.name) in {value for value, _ in f.choices}})
         # The version the user saw on the case page, so a change since then is caught too.
         seen = _int(request.args.get("seen"))
         return _render(form, scheme, values, {}, event_id=str(uuid.uuid4()), version_case=case,
@@ -144,6 +148,9 @@ def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
         return _render(form, scheme, submission.values, _said(form, scheme, refused),
                        event_id=event_id, version_case=version_case, case_version=seen_version,
                        new_case=new_case)
+    if reopens := reopen_step(event, request.form.get(closed_case.CONFIRMED, "")):
+        return _render(form, scheme, submission.values, {}, event_id=event_id,
+                       version_case=version_case, case_version=seen_version, reopens=reopens)
 
     expected = {}
     if case and case == version_case and seen_version is not None:
@@ -198,12 +205,13 @@ def _parsed(line: dict[str, Any]) -> tuple[NewEvent | None, dict[str, list[str]]
 def _render(form: EventForm, scheme: reads.Scheme, values: dict[str, str],
             errors: dict[str, str], *, event_id: str, version_case: str,
             case_version: int | None, changes: list[reads.ListedEvent] | None = None,
-            resent: bool = False, status: int | None = None, new_case: str | None = None) -> Any:
+            resent: bool = False, status: int | None = None, new_case: str | None = None,
+            reopens: str | None = None) -> Any:
     page = render_template(
         "log/event_form.html",
         form=form, scheme=scheme, values=values, errors=errors, event_id=event_id,
         version_case=version_case, case_version=case_version, changes=changes, resent=resent,
-        new_case=new_case,
+        new_case=new_case, reopens=reopens,
         next_reference=offered_reference(scheme.scheme_id) if form.case_allowed else None,
     )
     if status is None:
