@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from sqlalchemy.engine import Connection
 
 from casebook.database import engine
-from casebook.roles import READ_FIGURES
-from casebook.services import reads
+from casebook.roles import READ_EVENTS, READ_FIGURES, may
+from casebook.services import case_list, reads
 from casebook.web import clock
-from casebook.web.auth import requires
+from casebook.web.auth import readable_schemes, requires, role_of
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
 from casebook.web.pages import describe, drilldown
 from events.db import reading
@@ -21,6 +22,7 @@ from projections.dashboard import build_dashboard
 from projections.dashboard_breakdowns import breakdowns_to_date
 from projections.figures import FigureReader
 from projections.presentation import chart
+from projections.presentation.due import due_label, due_when, is_overdue
 from projections.presentation.explain import explain_html
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -65,6 +67,7 @@ def index() -> Any:
         names = reads.scheme_names(connection)
         as_of = FigureReader(connection, year).as_of()
         vocabulary = load_plans(connection).vocabulary
+        due = _due_on_my_cases(connection)
         breakdowns = breakdowns_to_date(
             connection, board.year, board.up_to,
             [(row.figure, row.to_date.value) for group in board.priorities
@@ -79,7 +82,17 @@ def index() -> Any:
     return render_template("dashboard/index.html", board=board, names=names, as_of=as_of,
                            years=years, quarter=quarter, today=today,
                            partly_published=partly_published, explained=explained,
-                           breakdowns=breakdowns)
+                           breakdowns=breakdowns, due=due, today_date=clock.today(),
+                           due_label=due_label, due_when=due_when, is_overdue=is_overdue)
+
+
+def _due_on_my_cases(connection: Connection) -> list[case_list.DueShown]:
+    """What is due this week, or overdue, on the signed-in user's cases (none for a user who
+    reads no cases)."""
+    if not may(role_of(current_user), READ_EVENTS):
+        return []
+    return case_list.due_this_week(connection, current_user.username,
+                                   readable_schemes(current_user), clock.today())
 
 
 # The drill-down behind each figure (`dashboard.figure`) is a route of this blueprint too.
