@@ -17,12 +17,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app, has_app_context
 from sqlalchemy.engine import Engine
 
+from casebook.services.digest import queue_digests
 from casebook.services.mail import Mailer, OutboxMailer, mailer_for
 from casebook.services.messages import MessageState, deliver_due
+from casebook.services.reads import scheme_names
 from casebook.services.reminders import queue_returns_reminders
 from casebook.services.retention import RetentionPolicy, run_retention
 from events.chain import verify
 from events.clock import utc_now
+from events.db import reading
 from events.interchange import EARLIEST_DATE
 from events.quarters import LONDON
 from projections.archive import SCHEDULED, StoredSummary, generate
@@ -37,6 +40,7 @@ CATCH_UP_JOB_ID = "casebook-catch-up"
 RETENTION_JOB_ID = "casebook-retention"
 VERIFY_JOB_ID = "casebook-verify"
 MAIL_JOB_ID = "casebook-mail"
+DIGEST_JOB_ID = "casebook-daily-digest"
 #: How often queued and failed messages are looked at (each waits its own backoff, see
 #: casebook.services.messages).
 MAIL_MINUTES = 5
@@ -66,6 +70,11 @@ def quarterly_trigger() -> CronTrigger:
 def reminder_trigger() -> CronTrigger:
     """09:00 London time on the seventh day of each quarter: returns are due by then."""
     return CronTrigger(month="1,4,7,10", day=7, hour=9, minute=0, timezone=LONDON)
+
+
+def digest_trigger() -> CronTrigger:
+    """07:00 London time every day, before the working day starts."""
+    return CronTrigger(hour=7, minute=0, timezone=LONDON)
 
 
 def retention_trigger() -> CronTrigger:
@@ -121,6 +130,21 @@ def remind_missing_returns(engine: Engine, mailer: Mailer, now: datetime) -> lis
 def missing_returns_job(now: datetime | None = None) -> None:
     """The scheduled job: the partner-returns reminder (remind_missing_returns)."""
     remind_missing_returns(_engine(), _Target.mailer, now or utc_now())
+
+
+def send_digests(engine: Engine, mailer: Mailer, now: datetime) -> list[MessageState]:
+    """Queue today's digest for each person with something due on their cases (once a day),
+    and try what is due to be sent; the messages tried."""
+    with reading(engine) as connection:
+        names = scheme_names(connection)
+    for username in queue_digests(engine, now, names):
+        log.info("daily digest queued for %s", username)
+    return deliver_due(engine, mailer, now)
+
+
+def digest_job(now: datetime | None = None) -> None:
+    """The daily job: each person's digest of what is due on their cases (send_digests)."""
+    send_digests(_engine(), _Target.mailer, now or utc_now())
 
 
 def mail_job(now: datetime | None = None) -> None:
@@ -188,6 +212,8 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
                       name="Erase personal data past retention", replace_existing=True)
     scheduler.add_job(verify_job, verify_trigger(), id=VERIFY_JOB_ID,
                       name="Verify the log's hash chain", replace_existing=True)
+    scheduler.add_job(digest_job, digest_trigger(), id=DIGEST_JOB_ID,
+                      name="Daily digest of what is due", replace_existing=True)
     scheduler.add_job(mail_job, IntervalTrigger(minutes=MAIL_MINUTES, timezone=LONDON),
                       id=MAIL_JOB_ID, name="Send queued and failed messages",
                       replace_existing=True)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from casebook.scheduler import (
     CATCH_UP_JOB_ID,
+    DIGEST_JOB_ID,
     JOBS_TABLE,
     MAIL_JOB_ID,
     QUARTERLY_JOB_ID,
@@ -147,8 +148,8 @@ def test_two_scheduler_processes_on_one_database_store_one_summary_per_quarter(
     caught_up = [line for output in outputs for line in output if line.startswith("Caught up")]
     assert len(caught_up) == 5
     assert [job.id for job in jobs] == sorted(
-        [CATCH_UP_JOB_ID, MAIL_JOB_ID, QUARTERLY_JOB_ID, REMINDER_JOB_ID, RETENTION_JOB_ID,
-         VERIFY_JOB_ID])
+        [CATCH_UP_JOB_ID, DIGEST_JOB_ID, MAIL_JOB_ID, QUARTERLY_JOB_ID, REMINDER_JOB_ID,
+         RETENTION_JOB_ID, VERIFY_JOB_ID])
     quarterly = {job.id: job.next_run_time for job in jobs}[QUARTERLY_JOB_ID]
     next_fire = datetime.fromtimestamp(quarterly, UTC).astimezone(LONDON)
     assert (next_fire.day, next_fire.month % 3, next_fire.hour) == (1, 1, 2)
