@@ -6,18 +6,17 @@ the cases list never shows dates worked out by the old rules.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from casebook.database import engine
 from casebook.models import SchemeChange, writing_session
 from casebook.services.accounts import AccountError
 from events.db import reading
 from events.tables import schemes
+from projections.casework import refresh_scheme
 from projections.due_items import DueRules, rules_for
 
 
@@ -98,17 +97,5 @@ def set_due_rules(scheme_id: str, rules: DueRules, changed_by: str) -> int:
                                 old=str(old[name]), new=str(value))
                    for name, value in changed.items())
         db.flush()
-        _refresh_scheme(db.connection(), scheme_id)
+        refresh_scheme(db.connection(), scheme_id)
     return len(changed)
-
-
-def _refresh_scheme(connection: Connection, scheme_id: str) -> None:
-    # Looked up when called, and skipped while `projections.casework` (written alongside this
-    # module) has no `refresh_scheme` yet: then no due rows exist to be recomputed either.
-    try:
-        casework = importlib.import_module("projections.casework")
-    except ModuleNotFoundError:
-        return
-    refresh = getattr(casework, "refresh_scheme", None)
-    if refresh is not None:
-        refresh(connection, scheme_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
@@ -135,8 +134,6 @@ def test_only_admins_reach_the_rules(client: FlaskClient, signed_in: SignedIn, e
 
 def test_saving_changed_rules_works_out_again_what_is_due_on_the_schemes_cases(
         client: FlaskClient, signed_in: SignedIn, engine: Engine) -> None:
-    # Runs once `projections.casework` keeps `case_due`; until then no due rows exist to change.
-    pytest.importorskip("projections.casework")
     log(engine, event("notice.issued", "asb-casework", "2026-03-02", "ASB-2026-0001", notice="cpw"),
         event("notice.issued", "pspo-vehicles", "2026-03-02", "PSPO-2026-0001", notice="cpw"))
 
