@@ -132,7 +132,7 @@ def event_form(scheme_id: str, type_name: str) -> Any:
 
 
 def _submit(form: EventForm, scheme: reads.Scheme) -> Any:
-    event_id = _form_event_id(request.form.get("event_id", ""))
+    event_id = form_event_id(request.form.get("event_id", ""))
     submission = read_submission(form, scheme.scheme_id, request.form, event_id=event_id)
     version_case = request.form.get("version_case", "").strip()
     seen_version = _int(request.form.get("case_version"))
@@ -226,7 +226,7 @@ def _version(case: str) -> int | None:
         return reads.case_version(connection, case, readable_schemes(current_user))
 
 
-def _form_event_id(raw: str) -> str:
+def form_event_id(raw: str) -> str:
     """The form's event id; a new one for an id that is not a UUID or names another's event."""
     try:
         event_id = str(uuid.UUID(raw))

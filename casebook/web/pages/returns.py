@@ -26,7 +26,7 @@ from casebook.settings import time_limits
 from casebook.web import clock
 from casebook.web.audit import EVENT_DENIED, audited
 from casebook.web.auth import can_read_events, readable_schemes, requires, role_of
-from casebook.web.pages.log import loggable_schemes
+from casebook.web.pages.log import form_event_id, loggable_schemes
 from events.db import reading, writing
 from events.interchange import InvalidEvent, parse_event
 from events.quarters import BadPeriod, FinancialYear, Quarter
@@ -88,7 +88,7 @@ def index() -> Any:
                   "indicator": expected[0].choice if len(expected) == 1 else ""}
         return _render(schemes, expected, values, {}, event_id=str(uuid.uuid4()))
     values = {name: request.form.get(name, "").strip() for name in ("indicator", "quarter", "value")}
-    event_id = _event_id(request.form.get("event_id", ""))
+    event_id = form_event_id(request.form.get("event_id", ""))
     errors, chosen, quarter, value = _checked(values)
     if errors or chosen is None or quarter is None or value is None:
         return _render(schemes, expected, values, errors, event_id=event_id)
@@ -178,21 +178,6 @@ def _said(errors: dict[str, list[str]]) -> dict[str, str]:
         target = _FIELD_OF.get(field, "indicator")
         said.setdefault(target, " ".join(messages))
     return said
-
-
-def _event_id(raw: str) -> str:
-    """The form's event id (sending it twice stores one return), or a new one for an id that
-    is not a UUID or names an event the user may not read."""
-    try:
-        event_id = str(uuid.UUID(raw))
-    except ValueError:
-        return str(uuid.uuid4())
-    with reading(engine()) as connection:
-        scheme = reads.event_scheme(connection, event_id)
-    # "This form has already sent a return" would tell that another scheme's event exists.
-    if scheme is not None and not can_read_events(current_user, scheme):
-        return str(uuid.uuid4())
-    return event_id
 
 
 def _render(schemes: list[reads.Scheme], expected: list[Expected], values: dict[str, str],
