@@ -64,9 +64,14 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def returns_due_on(quarter: Quarter) -> date:
+    """The day by which a quarter's partner returns are due."""
+    return quarter.next().first_day.replace(day=RETURNS_DUE_DAY)
+
+
 def reminder_body(username: str, quarter: Quarter, entries: list[dict[str, Any]]) -> str:
     """The reminder's text: the partner's missing returns, when they were due, how to log them."""
-    due = quarter.next().first_day.replace(day=RETURNS_DUE_DAY)
+    due = returns_due_on(quarter)
     lines = [
         f"Hello {username},",
         "",

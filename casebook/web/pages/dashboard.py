@@ -9,8 +9,9 @@ from flask_login import current_user
 from sqlalchemy.engine import Connection
 
 from casebook.database import engine
-from casebook.roles import READ_EVENTS, READ_FIGURES, may
+from casebook.roles import PARTNER, READ_EVENTS, READ_FIGURES, may
 from casebook.services import case_list, reads
+from casebook.services.reminders import returns_due_on
 from casebook.web import clock
 from casebook.web.auth import readable_schemes, requires, role_of
 from casebook.web.figure_access import disclosures, sees_in_full, small_number_threshold
@@ -20,10 +21,12 @@ from events.quarters import BadPeriod, FinancialYear, Quarter, parse_quarter_lab
 from projections.catalogue import load_plans
 from projections.dashboard import build_dashboard
 from projections.dashboard_breakdowns import breakdowns_to_date
+from projections.due import last_ended_quarter
 from projections.figures import FigureReader
 from projections.presentation import chart
 from projections.presentation.due import due_label, due_when, is_overdue
 from projections.presentation.explain import explain_html
+from projections.returns_due import missing_returns
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -68,6 +71,7 @@ def index() -> Any:
         as_of = FigureReader(connection, year).as_of()
         vocabulary = load_plans(connection).vocabulary
         due = _due_on_my_cases(connection)
+        returns_missing = _returns_missing(connection)
         breakdowns = breakdowns_to_date(
             connection, board.year, board.up_to,
             [(row.figure, row.to_date.value) for group in board.priorities
@@ -83,6 +87,7 @@ def index() -> Any:
                            years=years, quarter=quarter, today=today,
                            partly_published=partly_published, explained=explained,
                            breakdowns=breakdowns, due=due, today_date=clock.today(),
+                           returns_missing=returns_missing,
                            due_label=due_label, due_when=due_when, is_overdue=is_overdue)
 
 
@@ -93,6 +98,19 @@ def _due_on_my_cases(connection: Connection) -> list[case_list.DueShown]:
         return []
     return case_list.due_this_week(connection, current_user.username,
                                    readable_schemes(current_user), clock.today())
+
+
+def _returns_missing(connection: Connection) -> dict[str, Any] | None:
+    """For a partner: their schemes' returns missing for the quarter last ended, and when they
+    were due (None when nothing is missing)."""
+    if role_of(current_user) != PARTNER:
+        return None
+    quarter = last_ended_quarter(clock.now())
+    theirs = readable_schemes(current_user) or frozenset()
+    missing = [m for m in missing_returns(connection, quarter) if m["scheme"] in theirs]
+    if not missing:
+        return None
+    return {"quarter": quarter, "missing": missing, "due": returns_due_on(quarter)}
 
 
 # The drill-down behind each figure (`dashboard.figure`) is a route of this blueprint too.
