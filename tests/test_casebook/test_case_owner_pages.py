@@ -96,7 +96,7 @@ def test_assign_to_someone_else_lists_only_active_people_who_may_log_in_the_sche
     for unlisted in (elsewhere, viewer, gone):
         assert f'value="{unlisted.username}"' not in page
     done = client.post(f"/cases/assign/{CASE}", data={
-        "csrf_token": _token(client, f"/cases/assign/{CASE}"), "officer": partner.username})
+        "csrf_token": _token(client, f"/cases/assign/{CASE}"), "owner": partner.username})
     assert done.status_code == 303 and _owner(engine) == partner.username
     assert f"Case {CASE} assigned to {partner.username}" in text_of(client.get(PAGE))
 
@@ -109,13 +109,13 @@ def test_assign_to_someone_else_refuses_who_may_not_have_the_case_or_does_not_ex
     before = _count(engine)
     url = f"/cases/assign/{CASE}"
     for chosen in (elsewhere.username, "nobody-by-this-name"):
-        refused = client.post(url, data={"csrf_token": _token(client, url), "officer": chosen})
+        refused = client.post(url, data={"csrf_token": _token(client, url), "owner": chosen})
         assert refused.status_code == 422
-        assert error_summary_links(refused) == {"officer": (
+        assert error_summary_links(refused) == {"owner": (
             "Officer must be someone who may log events in this case's scheme: choose one of "
             "the people listed")}
     nothing = client.post(url, data={"csrf_token": _token(client, url)})
-    assert error_summary_links(nothing) == {"officer": "Select who to assign the case to"}
+    assert error_summary_links(nothing) == {"owner": "Select who to assign the case to"}
     assert _count(engine) == before and _owner(engine) is None
 
 
@@ -125,7 +125,7 @@ def test_assign_to_someone_else_without_the_forms_token_stores_nothing(
     colleague = make_user("officer")
     signed_in(client, "officer")
 
-    refused = client.post(f"/cases/assign/{CASE}", data={"officer": colleague.username})
+    refused = client.post(f"/cases/assign/{CASE}", data={"owner": colleague.username})
 
     assert refused.status_code == 400 and _owner(engine) is None
 
@@ -137,7 +137,7 @@ def test_a_partner_cannot_assign_another_schemes_case_nor_learn_it_exists(
     token = _token(client, "/sign-in")
     for url in (f"/cases/assign-to-me/{CASE}", f"/cases/assign/{CASE}",
                 "/cases/assign/ASB-404"):
-        assert client.post(url, data={"csrf_token": token, "officer": "x"}).status_code == 404
+        assert client.post(url, data={"csrf_token": token, "owner": "x"}).status_code == 404
     assert _owner(engine) is None
 
 

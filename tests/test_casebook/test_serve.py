@@ -122,9 +122,20 @@ def test_the_address_printed_is_the_port_the_server_listens_on(app: Flask) -> No
 
 
 def _fake_casebook(folder: Path) -> Path:
-    """A `casebook` that only writes down how it was called, one line per call."""
+    """A `casebook` that only writes down how it was called, one line per call.
+
+    Its `serve` returns once its `scheduler` has started (they meet at a named pipe): `make run`
+    stops the scheduler when the server ends, which could otherwise be before the background
+    scheduler had even written its line.
+    """
+    os.mkfifo(folder / "started")
     script = folder / "casebook"
-    script.write_text('#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\n')
+    script.write_text(
+        '#!/bin/sh\nhere="$(dirname "$0")"\necho "$*" >> "$here/calls"\n'
+        'case "$1" in\n'
+        '  scheduler) echo started > "$here/started" ;;\n'
+        '  serve) read -r _ < "$here/started" ;;\n'
+        'esac\n')
     script.chmod(0o755)
     return folder / "calls"
 

@@ -49,7 +49,7 @@ def assign(case_ref: str) -> Any:
         officers = assignable_officers(connection, case.scheme)
     if request.method == "GET":
         return _form(case, state, officers, "", None)
-    chosen = request.form.get("officer", "").strip()
+    chosen = request.form.get("owner", "").strip()
     if not chosen:
         return _form(case, state, officers, chosen, CHOOSE)
     if chosen not in officers:
