@@ -89,7 +89,9 @@ def subject_cases(plan: Plan, subject: str, cases: list[str], *, scheme: str = "
     type voided, the referral itself voided in the last case; all their text is to be erased."""
     day = iter(f"2024-{month:02d}-{d:02d}" for month in range(4, 13) for d in range(1, 29))
     for case in cases:
-        voidable: list[dict[str, Any]] = []
+        # A compliance check (personal: its notes) needs a warning before it in the case.
+        voidable: list[dict[str, Any]] = [
+            plan.add(event("notice.issued", scheme, next(day), case, notice="cpw"))]
         for order in ("before", "after"):
             if order == "after":
                 plan.add(event("referral.received", scheme, next(day), case,

