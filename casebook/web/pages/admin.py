@@ -68,13 +68,19 @@ def new_user() -> Any:
                            schemes=accounts.all_schemes(), roles=DESCRIPTIONS, user=None)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user(user_id: int) -> Any:
-    """A user's role and schemes, to change."""
+def user_or_404(user_id: int) -> User:
+    """The user with this id, or a 404 page."""
     with reading_session() as db:
         found = db.get(User, user_id)
     if found is None:
         abort(404)
+    return found
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> Any:
+    """A user's role and schemes, to change."""
+    found = user_or_404(user_id)
     form: dict[str, Any] = {"username": found.username, "role": found.role,
                             "schemes": sorted(found.scheme_ids)}
     errors: dict[str, str] = {}
@@ -110,10 +116,7 @@ def user_active(user_id: int) -> Any:
 @bp.post("/users/<int:user_id>/tokens")
 def user_token(user_id: int) -> Any:
     """Create an API token for a user, shown once."""
-    with reading_session() as db:
-        found = db.get(User, user_id)
-    if found is None:
-        abort(404)
+    found = user_or_404(user_id)
     name = request.form.get("name", "").strip()[:200] or "created on the admin pages"
     try:
         secret = accounts.create_token(found.username, name)

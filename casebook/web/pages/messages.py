@@ -11,13 +11,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from casebook.database import engine
-from casebook.models import User, reading_session
 from casebook.roles import ADMINISTER
 from casebook.services.mail import BadMailUrl, mailer_for
 from casebook.services.messages import MAX_ATTEMPTS, attempts_of, message_states
 from casebook.services.user_email import EmailRefused, set_email
 from casebook.web.audit import audited
 from casebook.web.auth import requires
+from casebook.web.pages.admin import user_or_404
 from events.db import reading
 
 bp = Blueprint("messages", __name__, url_prefix="/admin")
@@ -77,10 +77,7 @@ def show(message_id: int) -> Any:
 @bp.post("/users/<int:user_id>/email")
 def user_email(user_id: int) -> Any:
     """Set or remove a user's email address, where their messages go."""
-    with reading_session() as db:
-        found = db.get(User, user_id)
-    if found is None:
-        abort(404)
+    found = user_or_404(user_id)
     try:
         stored = set_email(found.username, request.form.get("email", "")[:1000])
     except EmailRefused as error:
