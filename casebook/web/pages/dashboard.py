@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
@@ -106,7 +107,7 @@ def _returns_missing(connection: Connection) -> dict[str, Any] | None:
     if role_of(current_user) != PARTNER:
         return None
     quarter = last_ended_quarter(clock.now())
-    theirs = readable_schemes(current_user) or frozenset()
+    theirs: AbstractSet[str] = readable_schemes(current_user) or frozenset()
     missing = [m for m in missing_returns(connection, quarter) if m["scheme"] in theirs]
     if not missing:
         return None
