@@ -101,7 +101,8 @@ def interchange_lines(connection: Connection, chosen: EventFilter, readable: Sch
                       after: int, limit: int) -> Iterator[list[dict[str, Any]]]:
     """A page of the events passing the filters after position `after`, oldest first, as the
     interchange format's lines (`StoredEvent.to_interchange`), a batch at a time."""
-    positions = page_positions(chosen, readable, after=after, limit=limit).scalar_subquery()
+    positions = page_positions(chosen, readable, after=after, limit=limit,
+                               dialect=connection.dialect.name).scalar_subquery()
     query = (sa.select(*_EVENT_COLUMNS).select_from(_WITH_KEYS)
              .where(events.c.position.in_(positions)).order_by(events.c.position))
     occurred, recorded = _Times().iso, _Times().iso

@@ -20,12 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from casebook.services import figure_rows_distinct as distinct
 from casebook.services import figure_rows_python as in_python
+from casebook.services import figure_rows_returns as returns
 from casebook.services import reads
 from casebook.services.figure_rows_python import Row, Rows, distinct_value, member_of
 from casebook.services.figure_sql import (
     expressible,
-    field_text,
+    group_key,
     matching,
     nonzero_amount,
     ordered_positions,
@@ -45,10 +47,19 @@ def _in_sql(figure: Figure) -> bool:
     return figure.measure != "latest-return" and expressible(figure)
 
 
+def _kept(connection: Connection, figure: Figure, periods: Sequence[int]) -> returns.Kept | None:
+    """A latest-return figure's returns as its read model keeps them (None for other figures)."""
+    if figure.measure != "latest-return":
+        return None
+    return returns.kept_returns(connection, figure, periods)
+
+
 def figure_rows(connection: Connection, figure: Figure, quarters: Sequence[Quarter]) -> Rows:
     """How many rows are behind the figure's value for these quarters (a quarter, or a year's
     four), and what they add up to, without reading them."""
     periods = [q.index for q in quarters]
+    if (kept := _kept(connection, figure, periods)) is not None:
+        return returns.tally(figure, kept)
     if not _in_sql(figure):
         return in_python.tally(figure, in_python.all_rows(connection, figure, periods))
     dialect = connection.dialect.name
@@ -71,9 +82,16 @@ def rows_page(connection: Connection, figure: Figure, quarters: Sequence[Quarter
               size: int) -> list[Row]:
     """The rows from the `first` (0 for the first row) on, at most `size` of them."""
     periods = [q.index for q in quarters]
+    if (kept := _kept(connection, figure, periods)) is not None:
+        return returns.rows(connection, kept, first, size)
     if not _in_sql(figure):
         return in_python.all_rows(connection, figure, periods)[first:first + size]
-    if figure.measure in ("distinct", "active"):
+    if figure.measure == "distinct":
+        known = _members_tally(connection, figure, periods)
+        keys = distinct.first_values(connection, figure, periods, first, size,
+                                     None if known is None else known.count)
+        return _group_rows(connection, figure, periods, keys)
+    if figure.measure == "active":
         return _group_rows(connection, figure, periods,
                            _group_keys(connection, figure, periods, first, size))
     return _event_rows(connection, figure, periods, offset=first, limit=size)
@@ -83,6 +101,9 @@ def every_row(connection: Connection, figure: Figure, quarters: Sequence[Quarter
               ) -> Iterator[Row]:
     """Every row in order, read a batch at a time (a CSV's memory stays flat)."""
     periods = [q.index for q in quarters]
+    if (kept := _kept(connection, figure, periods)) is not None:
+        yield from returns.rows(connection, kept, 0, None)
+        return
     if not _in_sql(figure):
         yield from in_python.all_rows(connection, figure, periods)
         return
@@ -129,7 +150,8 @@ def _event_rows(connection: Connection, figure: Figure, periods: Sequence[int], 
     extra = [nonzero_amount(figure, dialect)] if figure.measure == "sum" else []
     if after is not None:
         extra.append(events.c.position > after)
-    positions = ordered_positions(figure, dialect, periods, *extra).limit(limit).offset(offset)
+    positions = ordered_positions(figure, dialect, periods, *extra,
+                                  reach=offset + limit).limit(limit).offset(offset)
     listed = reads.events_at(connection, positions)
     if figure.measure == "sum":
         return [Row(e.event.event_id, (e,), amount=int(e.event.data[figure.argument or ""]))
@@ -153,23 +175,13 @@ def _repeat_flags(connection: Connection, figure: Figure, event_ids: list[str]) 
     return {row.event_id: bool(row.repeat) for row in found}
 
 
-def _group_key(figure: Figure, dialect: str) -> sa.ColumnElement[Any]:
-    """What a distinct or active figure's row is in SQL: `distinct_value` and `member_of`."""
-    if figure.measure == "active":
-        return sa.func.coalesce(field_text(dialect, "member"),
-                                sa.func.nullif(events.c.case_ref, ""), events.c.event_id)
-    if figure.argument == "case":
-        return sa.func.upper(events.c.case_ref)
-    return field_text(dialect, figure.argument or "")
-
-
 def _step(figure: Figure) -> sa.ColumnElement[int]:
     return sa.case(*[(events.c.type == t, figure.active_step(t)) for t in figure.types], else_=0)
 
 
 def _groups(figure: Figure, dialect: str, periods: Sequence[int]) -> sa.Select[Any]:
     """Each row's key, its first position and (active) its net joinings, one group a row."""
-    key = _group_key(figure, dialect)
+    key = group_key(figure, dialect)
     active = figure.measure == "active"
     query = (sa.select(key.label("key"), sa.func.min(events.c.position).label("first"),
                        sa.func.sum(_step(figure) if active else 1).label("net"),
@@ -195,9 +207,13 @@ def _group_rows(connection: Connection, figure: Figure, periods: Sequence[int],
         return []
     dialect = connection.dialect.name
     active = figure.measure == "active"
-    listed = reads.events_where(
-        connection, *matching(figure, dialect, periods, up_to=max(periods) if active else None),
-        _group_key(figure, dialect).in_(keys))
+    if active:
+        listed = reads.events_where(
+            connection, *matching(figure, dialect, periods, up_to=max(periods)),
+            group_key(figure, dialect).in_(keys))
+    else:
+        listed = reads.events_at(connection, distinct.positions_of(
+            figure, dialect, periods, group_key(figure, dialect), keys))
     found: dict[str, list[reads.ListedEvent]] = {}
     for each in listed:
         key = member_of(each) if active else distinct_value(figure, each)

@@ -32,6 +32,8 @@ class Row:
     replaced: tuple[ListedEvent, ...] = ()
     #: For an active figure: joinings less leavings (1 for someone who joined once, still in).
     net: int = 1
+    #: For a latest-return on a page: the earlier returns replaced but not listed in `replaced`.
+    replaced_more: int = 0
 
     @property
     def first(self) -> ListedEvent:

@@ -20,7 +20,7 @@ from events.types import EVENT_TYPES
 from projections.definitions import Figure
 
 #: Above this many types, a figure's walk is one per quarter (types filtered on the index).
-_ARMS_BY_TYPE = 4
+ARMS_BY_TYPE = 4
 
 
 def read_fields(figure: Figure) -> set[str]:
@@ -116,12 +116,13 @@ def matching(figure: Figure, dialect: str, periods: Sequence[int] | None = None,
 
 
 def ordered_positions(figure: Figure, dialect: str, periods: Sequence[int],
-                      *extra: sa.ColumnElement[bool]) -> sa.Select[Any]:
+                      *extra: sa.ColumnElement[bool], reach: int | None = None) -> sa.Select[Any]:
     """The positions of the figure's events in these quarters, in the order stored: one walk of
-    the (scheme, period, type, position) index per quarter and type (migration 0015), merged."""
+    the (scheme, period, type, position) index per quarter and type (migration 0015), merged;
+    with `reach`, each walk stops after that many (the most the first `reach` rows need)."""
     common = [events.c.scheme == figure.scheme, not_voided(), where_clause(figure, dialect),
               *extra]
-    by_type = len(figure.types) <= _ARMS_BY_TYPE
+    by_type = len(figure.types) <= ARMS_BY_TYPE
     arms = [
         sa.select(events.c.position).where(
             events.c.period == period, *common,
@@ -131,5 +132,20 @@ def ordered_positions(figure: Figure, dialect: str, periods: Sequence[int],
     ]
     if len(arms) == 1:
         return arms[0].order_by(events.c.position)
+    if reach is not None and dialect == "postgresql":
+        # Told each walk's end, PostgreSQL walks each on the index instead of reading every
+        # arm whole (and all the voids) to sort them; SQLite merges the walks as it goes.
+        arms = [sa.select(arm.order_by(events.c.position).limit(reach).subquery().c.position)
+                for arm in arms]
     union = sa.union_all(*arms).subquery("arms")
     return sa.select(union.c.position).order_by(union.c.position)
+
+
+def group_key(figure: Figure, dialect: str) -> sa.ColumnElement[Any]:
+    """What a distinct or active figure's row is in SQL: `distinct_value` and `member_of`."""
+    if figure.measure == "active":
+        return sa.func.coalesce(field_text(dialect, "member"),
+                                sa.func.nullif(events.c.case_ref, ""), events.c.event_id)
+    if figure.argument == "case":
+        return sa.func.upper(events.c.case_ref)
+    return field_text(dialect, figure.argument or "")

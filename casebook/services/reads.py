@@ -176,7 +176,8 @@ def filtered_events(
     limit: int | None = None,
 ) -> list[ListedEvent]:
     """Events passing the filters, newest position first, from below `before` if given."""
-    query = _on_page(page_positions(chosen, readable, before=before, limit=limit))
+    query = _on_page(page_positions(chosen, readable, before=before, limit=limit,
+                                    dialect=connection.dialect.name))
     return _listed(connection, query.order_by(events.c.position.desc()))
 
 
@@ -187,7 +188,8 @@ def iter_filtered_events(
     after = 0
     while True:
         page = _listed(connection, _on_page(
-            page_positions(chosen, readable, after=after, limit=batch_size)
+            page_positions(chosen, readable, after=after, limit=batch_size,
+                           dialect=connection.dialect.name)
         ).order_by(events.c.position))
         yield from page
         if len(page) < batch_size:
