@@ -24,6 +24,8 @@ _TEXT_FILTERS: dict[str, sa.ColumnElement[Any]] = {
     "recorded_by": events.c.recorded_by}
 #: A date range alone of at most this many days is walked a day at a time (`_day_arms`).
 _DAYS_WALKED = 100
+#: A scheme, type and date range of at most this many quarters is walked a quarter at a time.
+_QUARTERS_WALKED = 12
 _DATE_LABELS = {"from": "The ‘from’ date", "to": "The ‘to’ date"}
 
 
@@ -77,7 +79,7 @@ def page_positions(
     """The positions of a page of events passing the filters: newest first below `before`, or
     oldest first above `after`; each filter's index ends in the position (migration 0014), so
     the page is a seek and a walk of that index, never a sort of everything that matches."""
-    if chosen.scheme and chosen.type and chosen.occurred_from and chosen.occurred_to:
+    if _quarters_few(chosen):
         return _merged(chosen, readable, _quarter_arms(chosen), before, after, limit)
     if _days_alone(chosen) and dialect == "postgresql" and limit is not None:
         return _day_walks(chosen, readable, before, after, limit)
@@ -93,6 +95,15 @@ def page_positions(
     # The limit is written into the statement: told only "LIMIT ?", SQLite walks the whole
     # log in position order to a date range rather than sort the range's own index entries.
     return query.limit(sa.literal(limit, literal_execute=True)) if limit is not None else query
+
+
+def _quarters_few(chosen: EventFilter) -> bool:
+    """Whether the filter is a scheme, a type and a date range of few enough quarters to walk
+    one at a time (a range of centuries would be a statement of thousands of walks)."""
+    if not (chosen.scheme and chosen.type and chosen.occurred_from and chosen.occurred_to):
+        return False
+    quarters = Quarter.of(chosen.occurred_to).index - Quarter.of(chosen.occurred_from).index + 1
+    return quarters <= _QUARTERS_WALKED
 
 
 def _days_alone(chosen: EventFilter) -> bool:
