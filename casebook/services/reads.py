@@ -103,28 +103,6 @@ def case_version(connection: Connection, case_ref: str, readable: Schemes) -> in
     return int(connection.execute(query).scalar() or 0)
 
 
-def search_cases(
-    connection: Connection, text: str, readable: Schemes, *, limit: int = 50
-) -> list[CaseSummary]:
-    """Cases whose reference is `text` or starts with it (any case), most recently active first."""
-    cleaned = text.strip()
-    query = sa.select(*_CASE_COLUMNS)
-    if cleaned:
-        escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(
-            sa.or_(
-                cases.c.case_ref == case_key(cleaned),
-                sa.func.upper(cases.c.case_ref).like(escaped.upper() + "%", escape="\\"),
-            )
-        )
-    if readable is not None:
-        query = query.where(cases.c.scheme.in_(sorted(readable)))
-    query = query.order_by(
-        (cases.c.case_ref == case_key(cleaned)).desc(), cases.c.last_occurred_at.desc(), cases.c.case_ref
-    ).limit(limit)
-    return [_case(row) for row in connection.execute(query)]
-
-
 def case_events(connection: Connection, case_ref: str, scheme: str | None = None) -> list[ListedEvent]:
     """Every event of a case in the order stored, each with its void if voided: those stored
     under its reference in any case, and of `scheme` only where given (the case's own, so two

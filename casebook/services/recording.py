@@ -18,6 +18,7 @@ from events.acceptance import Acceptance
 from events.interchange import DEFAULT_LIMITS, TimeLimits
 from events.model import NewEvent, StoredEvent
 from events.store import AppendReport, ConcurrencyConflict, EventsRefused, append, import_lines
+from events.types import CASE_ASSIGNED
 from projections.catalogue import load_plans
 from projections.rebuild import project
 
@@ -59,7 +60,8 @@ def record(
         report = append(connection, events, project=project,
                         expected_versions=dict(expected_versions or {}),
                         visible_schemes=visible_schemes,
-                        acceptance=acceptance(connection))
+                        acceptance=acceptance(connection, any(e.type == CASE_ASSIGNED
+                                                              for e in events)))
     except ConcurrencyConflict as conflict:
         return Recorded(conflict=conflict)
     except EventsRefused as refused:
@@ -84,7 +86,10 @@ def record_lines(
                         acceptance=acceptance(connection))
 
 
-def acceptance(connection: Connection) -> Acceptance:
-    """What may be logged: what the plans let be, and cases assigned only to active users."""
+def acceptance(connection: Connection, assigning: bool = True) -> Acceptance:
+    """What may be logged: what the plans let be, and cases assigned only to active users (the
+    users are read only where `assigning` says some event may assign a case)."""
+    if not assigning:
+        return load_plans(connection).acceptance
     officers = connection.execute(sa.select(User.username).where(User.active)).scalars()
     return replace(load_plans(connection).acceptance, officers=frozenset(officers))
